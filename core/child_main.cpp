@@ -1,0 +1,170 @@
+// What a process started as a child does: take its parent stream from fds 0
+// and 1, read its configuration, and serve calls on the main thread until the
+// parent says stop or goes away.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "core/child_env.hpp"
+#include "core/dispatcher.hpp"
+#include "core/line_reader.hpp"
+#include "core/log.hpp"
+#include "core/protocol.hpp"
+#include "core/router_core.hpp"
+#include "tether/run_with_router.hpp"
+
+namespace tether::detail {
+namespace {
+
+[[noreturn]] void die(const std::string& why) {
+    std::string line = "tether child: " + why + "\n";
+    [[maybe_unused]] ssize_t ignored = ::write(2, line.data(), line.size());
+    _exit(2);
+}
+
+bool read_exactly(int fd, void* data, std::size_t size) {
+    auto* p = static_cast<char*>(data);
+    while (size > 0) {
+        ssize_t n = ::read(fd, p, size);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+// The first message on the stream, read before the broker exists. Its size
+// is bounded by a fixed limit: nothing about the child is known yet.
+BootConfig read_boot(int fd) {
+    constexpr std::size_t kMaxBoot = 64 * 1024;
+    unsigned char header[kHeaderSize];
+    if (!read_exactly(fd, header, sizeof header)) {
+        die("no configuration from the parent (EOF)");
+    }
+    Header h = decode_header(header);
+    if (auto why = check_header(h, kMaxBoot)) {
+        die("bad configuration frame: " + *why);
+    }
+    if (h.handle != kBoot) {
+        die("first message is not a configuration (handle " + std::to_string(h.handle) + ")");
+    }
+    std::string payload(h.length, '\0');
+    if (!read_exactly(fd, payload.data(), payload.size())) {
+        die("truncated configuration from the parent");
+    }
+    try {
+        return decode<BootConfig>(payload);
+    } catch (const std::exception& e) {
+        die(std::string("malformed configuration: ") + e.what());
+    }
+}
+
+// fd 0: /dev/null; fd 1: a pipe this process forwards line by line; fd 2
+// stays as it came (the parent reads it directly, so even a crash report
+// reaches it). Returns the read end of the stdout pipe.
+int redirect_stdio() {
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || ::dup2(null, 0) < 0) {
+        die(std::string("cannot open /dev/null: ") + std::strerror(errno));
+    }
+    ::close(null);
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::dup2(out[1], 1) < 0) {
+        die(std::string("cannot make the stdout pipe: ") + std::strerror(errno));
+    }
+    ::close(out[1]);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    return out[0];
+}
+
+int serve(int protocol_fd, const BootConfig& boot) {
+    set_log_level_code(boot.log_level);
+    int stdout_fd = redirect_stdio();
+
+    Broker broker;
+    RouterOptions options;
+    options.max_message_size = boot.max_message_size;
+    options.unidirectional = boot.unidirectional;
+    Identity identity{boot.context_id, boot.parent_ids, boot.name};
+    auto core = std::make_shared<RouterCore>(broker.impl(), options, identity);
+    int code = 0;
+    {
+        Router router(core);
+        auto dispatcher = std::make_shared<Dispatcher>(*core, router);
+        auto parent = std::make_shared<Stream>(broker.impl(), protocol_fd, "parent",
+                                               options.max_message_size);
+        std::uint32_t self = boot.context_id;
+        auto stdout_reader = std::make_shared<LineReader>(
+            broker.impl(), stdout_fd,
+            [core, self](const std::string& line) { core->log_from(self, 2, "stdout", line); });
+        dispatcher->set_before_reply([stdout_reader] {
+            std::fflush(stdout);
+            std::cout.flush();
+            stdout_reader->drain();
+        });
+        core->set_dispatcher(dispatcher);
+        core->set_parent_stream(parent);
+        set_log_forwarder([core, self](int level, std::string_view logger, std::string_view text) {
+            core->log_from(self, level, std::string(logger), std::string(text));
+        });
+        broker.impl().post_sync([&] {
+            parent->start(core.get());
+            stdout_reader->start();
+        });
+
+        Message ack;
+        ack.dst = boot.parent_ids.front();
+        ack.handle = kBootAck;
+        ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
+        core->send(std::move(ack));
+        TETHER_LOG(LogLevel::debug, "tether.child", boot.name, " up, pid ", ::getpid());
+
+        code = dispatcher->run();
+
+        std::fflush(stdout);
+        std::cout.flush();
+        stdout_reader->drain();
+        core->set_dispatcher(nullptr);
+        // Grandchildren go first, while the parent can still hear about them.
+        core->shutdown_children();
+        set_log_forwarder(nullptr);
+        parent->wait_flushed(std::chrono::seconds(2));
+    }
+    broker.shutdown();
+    return code;
+}
+
+}  // namespace
+
+std::optional<int> serve_if_child(int, char**) {
+    ChildEnv env = take_child_env();
+    if (!env.is_child) {
+        return std::nullopt;
+    }
+    // Die with the parent, even if it is SIGKILLed; and if it already died
+    // before this line ran, do not start at all.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (env.parent_pid != 0 && ::getppid() != env.parent_pid) {
+        _exit(1);
+    }
+    int protocol_fd = ::fcntl(0, F_DUPFD_CLOEXEC, 3);
+    if (protocol_fd < 0) {
+        die(std::string("no parent stream on fd 0: ") + std::strerror(errno));
+    }
+    BootConfig boot = read_boot(protocol_fd);
+    return serve(protocol_fd, boot);
+}
+
+}  // namespace tether::detail

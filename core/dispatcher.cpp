@@ -1,0 +1,143 @@
+#include "core/dispatcher.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include "core/log.hpp"
+#include "core/registry.hpp"
+#include "core/router_core.hpp"
+#include "core/throw_trace.hpp"
+#include "tether/call_context.hpp"
+#include "tether/context.hpp"
+#include "tether/detail/wire.hpp"
+#include "tether/router.hpp"
+
+namespace tether::detail {
+namespace {
+
+constexpr const char* kLog = "tether.dispatcher";
+
+std::string demangle(const char* mangled) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+std::string encode_error(const std::string& type, const std::string& message,
+                         const std::string& context, const std::string& backtrace) {
+    std::string out;
+    WireWriter w(out);
+    w(kReplyError, type, message, context, backtrace);
+    return out;
+}
+
+}  // namespace
+
+std::string encode_current_exception(const std::string& context_name) {
+    std::string backtrace = last_throw_trace();
+    try {
+        throw;
+    } catch (const CallError& e) {
+        // A nested call failed: keep the original's type and trace.
+        return encode_error(e.type_name(), e.message(), e.context_name(), e.backtrace());
+    } catch (const std::exception& e) {
+        return encode_error(demangle(typeid(e).name()), e.what(), context_name, backtrace);
+    } catch (...) {
+        std::type_info* type = abi::__cxa_current_exception_type();
+        std::string name = type != nullptr ? demangle(type->name()) : "unknown";
+        return encode_error(name, "non-std::exception thrown: " + name, context_name, backtrace);
+    }
+}
+
+Dispatcher::Dispatcher(RouterCore& core, Router& router) : core_(core), router_(router) {}
+
+bool Dispatcher::enqueue(Message& call) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) {
+            return false;
+        }
+        queue_.push_back(std::move(call));
+    }
+    wake_.notify_one();
+    return true;
+}
+
+bool Dispatcher::close(Why why) {
+    bool busy;
+    std::deque<Message> dropped;
+    {
+        std::lock_guard lock(mutex_);
+        if (!closed_) {
+            closed_ = true;
+            why_ = why;
+        }
+        busy = busy_;
+        dropped.swap(queue_);
+    }
+    wake_.notify_all();
+    for (const Message& m : dropped) {
+        core_.reply_dead(m, "context " + core_.name() + " is shutting down");
+    }
+    return busy;
+}
+
+int Dispatcher::run() {
+    for (;;) {
+        Message call;
+        {
+            std::unique_lock lock(mutex_);
+            busy_ = false;
+            wake_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+            if (closed_) {
+                return why_ == Why::shutdown ? 0 : 1;
+            }
+            call = std::move(queue_.front());
+            queue_.pop_front();
+            busy_ = true;
+        }
+        serve(std::move(call));
+    }
+}
+
+void Dispatcher::serve(Message call) {
+    std::string reply;
+    std::string function = "?";
+    try {
+        WireReader in(call.payload);
+        in(function);
+        Invoker invoke = find_export(function);
+        if (invoke == nullptr) {
+            throw CallError("tether::NotExported",
+                            "function '" + function + "' is not exported in " + core_.name(),
+                            core_.name(), "");
+        }
+        CallContext cc(router_, Context(core_.ref(call.src)),
+                       Context(core_.ref(core_.parent_ids().front())));
+        DecodeScope scope(core_.weak_from_this());
+        ThrowTraceScope trace;
+        invoke(cc, in, reply);
+    } catch (...) {
+        reply = encode_current_exception(core_.name());
+        if (call.reply_to == 0) {
+            TETHER_LOG(LogLevel::error, kLog, "no-reply call to ", function, " failed");
+        }
+    }
+    if (before_reply_) {
+        before_reply_();
+    }
+    if (call.reply_to == 0) {
+        return;
+    }
+    Message m;
+    m.dst = call.src;
+    m.handle = call.reply_to;
+    m.payload = std::move(reply);
+    core_.send(std::move(m));
+}
+
+}  // namespace tether::detail

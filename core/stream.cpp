@@ -1,0 +1,301 @@
+#include "core/stream.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/broker_impl.hpp"
+#include "core/log.hpp"
+
+namespace tether::detail {
+namespace {
+
+constexpr std::size_t kReadBuffer = 256 * 1024;
+constexpr int kMaxIov = 64;
+constexpr int kReadsPerWake = 32;  // then yield to other streams
+
+}  // namespace
+
+Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size)
+    : broker_(broker),
+      socket_(broker.io(), fd),
+      name_(std::move(name)),
+      max_message_size_(max_message_size),
+      in_(kReadBuffer) {
+    socket_.non_blocking(true);
+}
+
+Stream::~Stream() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+}
+
+void Stream::start(StreamOwner* owner) {
+    owner_ = owner;
+    arm_read();
+}
+
+bool Stream::closed() const {
+    std::lock_guard lock(write_mutex_);
+    return closed_;
+}
+
+void Stream::arm_read() {
+    socket_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           if (ec) {
+                               if (ec != boost::asio::error::operation_aborted) {
+                                   self->close_on_broker("read wait failed: " + ec.message());
+                               }
+                               return;
+                           }
+                           self->on_readable();
+                       });
+}
+
+void Stream::on_readable() {
+    int fd = socket_.native_handle();
+    for (int round = 0; round < kReadsPerWake; ++round) {
+        if (closed()) {
+            return;
+        }
+        ssize_t n;
+        if (big_) {
+            n = ::read(fd, big_->payload.data() + big_filled_, big_->payload.size() - big_filled_);
+        } else {
+            n = ::read(fd, in_.data() + in_len_, in_.size() - in_len_);
+        }
+        if (n == 0) {
+            close_on_broker("EOF");
+            return;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            close_on_broker(std::string("read failed: ") + std::strerror(errno));
+            return;
+        }
+        if (big_) {
+            big_filled_ += static_cast<std::size_t>(n);
+            if (big_filled_ == big_->payload.size()) {
+                Message m = std::move(*big_);
+                big_.reset();
+                deliver(std::move(m));
+            }
+        } else {
+            in_len_ += static_cast<std::size_t>(n);
+            if (!parse()) {
+                return;
+            }
+        }
+    }
+    if (!closed()) {
+        arm_read();
+    }
+}
+
+bool Stream::parse() {
+    std::size_t pos = 0;
+    while (in_len_ - pos >= kHeaderSize) {
+        Header h = decode_header(&in_[pos]);
+        if (auto why = check_header(h, max_message_size_)) {
+            close_on_broker(*why);
+            return false;
+        }
+        Message m;
+        m.dst = h.dst;
+        m.src = h.src;
+        m.auth = h.auth;
+        m.handle = h.handle;
+        m.reply_to = h.reply_to;
+        m.flags = h.flags;
+        std::size_t have = in_len_ - pos - kHeaderSize;
+        if (have >= h.length) {
+            m.payload.assign(reinterpret_cast<const char*>(&in_[pos + kHeaderSize]), h.length);
+            pos += kHeaderSize + h.length;
+            deliver(std::move(m));
+            if (closed()) {
+                return false;
+            }
+        } else if (kHeaderSize + h.length > in_.size()) {
+            // Larger than the buffer: read the rest straight into the payload
+            // (its length was checked against max_message_size above).
+            m.payload.resize(h.length);
+            std::memcpy(m.payload.data(), &in_[pos + kHeaderSize], have);
+            big_ = std::move(m);
+            big_filled_ = have;
+            pos = in_len_;
+            break;
+        } else {
+            break;
+        }
+    }
+    if (pos > 0) {
+        std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+        in_len_ -= pos;
+    }
+    return true;
+}
+
+void Stream::deliver(Message m) {
+    if (io_logging() && m.handle != kForwardLog) {
+        TETHER_LOG(LogLevel::debug, "tether.io", name_, " <- ", describe(m));
+    }
+    if (owner_ != nullptr) {
+        owner_->on_message(*this, std::move(m));
+    }
+}
+
+bool Stream::write(Message m) {
+    if (io_logging() && m.handle != kForwardLog) {
+        TETHER_LOG(LogLevel::debug, "tether.io", name_, " -> ", describe(m));
+    }
+    std::lock_guard lock(write_mutex_);
+    if (closed_) {
+        return false;
+    }
+    out_.push_back(OutFrame{encode_header(m), kHeaderSize, std::move(m.payload), 0});
+    if (!write_armed_) {
+        flush_locked();
+    }
+    return true;
+}
+
+bool Stream::write_raw(std::string bytes) {
+    std::lock_guard lock(write_mutex_);
+    if (closed_) {
+        return false;
+    }
+    out_.push_back(OutFrame{HeaderBytes{}, 0, std::move(bytes), 0});
+    if (!write_armed_) {
+        flush_locked();
+    }
+    return true;
+}
+
+void Stream::flush_locked() {
+    int fd = socket_.native_handle();
+    while (!out_.empty()) {
+        iovec iov[kMaxIov];
+        int count = 0;
+        for (auto it = out_.begin(); it != out_.end() && count + 2 <= kMaxIov; ++it) {
+            std::size_t sent = it->sent;
+            if (sent < it->header_len) {
+                iov[count++] = {it->header.data() + sent, it->header_len - sent};
+                sent = it->header_len;
+            }
+            std::size_t body = sent - it->header_len;
+            if (body < it->payload.size()) {
+                iov[count++] = {it->payload.data() + body, it->payload.size() - body};
+            }
+        }
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = static_cast<std::size_t>(count);
+        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                arm_write();
+                return;
+            }
+            std::string reason = std::string("write failed: ") + std::strerror(errno);
+            out_.clear();
+            // Reported from the broker thread, which owns the read side.
+            try {
+                broker_.post([self = shared_from_this(), reason] { self->close_on_broker(reason); });
+            } catch (const std::exception&) {
+            }
+            return;
+        }
+        auto left = static_cast<std::size_t>(n);
+        while (left > 0) {
+            OutFrame& f = out_.front();
+            std::size_t rest = f.header_len + f.payload.size() - f.sent;
+            if (left >= rest) {
+                left -= rest;
+                out_.pop_front();
+            } else {
+                f.sent += left;
+                left = 0;
+            }
+        }
+    }
+    drained_.notify_all();
+}
+
+void Stream::arm_write() {
+    write_armed_ = true;
+    auto wait = [self = shared_from_this()] {
+        self->socket_.async_wait(boost::asio::posix::stream_descriptor::wait_write,
+                                 [self](const boost::system::error_code& ec) {
+                                     std::lock_guard lock(self->write_mutex_);
+                                     self->write_armed_ = false;
+                                     if (!ec && !self->closed_) {
+                                         self->flush_locked();
+                                     }
+                                 });
+    };
+    if (broker_.on_broker_thread()) {
+        wait();
+        return;
+    }
+    try {
+        broker_.post(std::move(wait));
+    } catch (const std::exception&) {
+        write_armed_ = false;  // broker gone: nothing will flush this stream
+    }
+}
+
+bool Stream::wait_flushed(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(write_mutex_);
+    return drained_.wait_for(lock, timeout, [&] { return out_.empty() || closed_; });
+}
+
+void Stream::close(const std::string& reason) {
+    if (broker_.on_broker_thread()) {
+        close_on_broker(reason);
+        return;
+    }
+    try {
+        broker_.post([self = shared_from_this(), reason] { self->close_on_broker(reason); });
+    } catch (const std::exception&) {
+        std::lock_guard lock(write_mutex_);
+        closed_ = true;
+        out_.clear();
+    }
+}
+
+void Stream::close_on_broker(const std::string& reason) {
+    {
+        std::lock_guard lock(write_mutex_);
+        if (close_reported_) {
+            return;
+        }
+        closed_ = true;
+        close_reported_ = true;
+        out_.clear();
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+    }
+    drained_.notify_all();
+    big_.reset();
+    TETHER_LOG(LogLevel::debug, "tether.stream", name_, ": closed: ", reason);
+    if (owner_ != nullptr) {
+        StreamOwner* owner = owner_;
+        owner_ = nullptr;
+        owner->on_closed(*this, reason);
+    }
+}
+
+}  // namespace tether::detail

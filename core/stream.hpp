@@ -1,0 +1,114 @@
+// One connection to another context: frames in, frames out, over a socket (or
+// a pair of pipes). Reading happens on the broker thread. Writing may happen
+// on any thread: a sender writes straight to the kernel when nothing is
+// queued ahead of it (sparing a wake-up of the broker thread per message) and
+// leaves the rest to the broker, which flushes when the socket is writable.
+// Resource: owned by shared_ptr (the router and in-flight handlers).
+#pragma once
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/message.hpp"
+
+namespace tether::detail {
+
+class BrokerImpl;
+class Stream;
+
+// Receives what a stream reads. Called on the broker thread.
+class StreamOwner {
+public:
+    virtual ~StreamOwner() = default;
+    virtual void on_message(Stream& stream, Message message) = 0;
+    // Called once, after the stream closed (EOF, error, malformed input, or
+    // close()). `reason` says which.
+    virtual void on_closed(Stream& stream, const std::string& reason) = 0;
+};
+
+class Stream : public std::enable_shared_from_this<Stream> {
+public:
+    // Takes ownership of `fd` (a connected socket), made non-blocking here.
+    Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size);
+    ~Stream();
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+
+    // Broker thread: starts reading, delivering to `owner` (which outlives
+    // the stream's reading, or calls set_owner(nullptr) first).
+    void start(StreamOwner* owner);
+    void set_owner(StreamOwner* owner) noexcept { owner_ = owner; }
+
+    // Any thread. Queues or writes the message; false if the stream is closed.
+    bool write(Message message);
+
+    // Any thread: waits until everything queued has reached the kernel (or
+    // the stream closed). False on timeout.
+    bool wait_flushed(std::chrono::milliseconds timeout);
+
+    // Any thread: closes the stream; the owner hears `reason` once.
+    void close(const std::string& reason);
+    bool closed() const;
+
+    const std::string& name() const noexcept { return name_; }
+    void set_name(std::string name) { name_ = std::move(name); }
+
+    // The context at the far end, once known.
+    std::uint32_t remote_id = 0;
+    // Contexts this stream's far end has sent to through us (broker thread):
+    // they hear of it when one of those contexts is lost.
+    std::set<std::uint32_t> egress;
+
+    // Test and fault-injection hook: writes raw bytes as they are.
+    bool write_raw(std::string bytes);
+
+private:
+    struct OutFrame {
+        HeaderBytes header;
+        std::size_t header_len;  // 0 for raw bytes
+        std::string payload;
+        std::size_t sent = 0;  // bytes of header+payload already written
+    };
+
+    void arm_read();
+    void on_readable();
+    // Returns false when the stream closed while parsing.
+    bool parse();
+    void deliver(Message message);
+    void flush_locked();
+    void arm_write();
+    void close_on_broker(const std::string& reason);
+
+    BrokerImpl& broker_;
+    boost::asio::posix::stream_descriptor socket_;
+    std::string name_;
+    std::size_t max_message_size_;
+    StreamOwner* owner_ = nullptr;
+
+    // Read side: broker thread only.
+    std::vector<unsigned char> in_;
+    std::size_t in_len_ = 0;
+    std::optional<Message> big_;  // a large payload read straight into place
+    std::size_t big_filled_ = 0;
+    bool reading_ = false;
+
+    // Write side.
+    mutable std::mutex write_mutex_;
+    std::condition_variable drained_;
+    std::deque<OutFrame> out_;
+    bool write_armed_ = false;
+    bool closed_ = false;
+    bool close_reported_ = false;
+};
+
+}  // namespace tether::detail

@@ -1,0 +1,106 @@
+#include "parent/child_process.hpp"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "core/broker_impl.hpp"
+#include "tether/errors.hpp"
+
+namespace tether::detail {
+namespace {
+
+// Straight system calls: glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int pidfd_send_signal(int pidfd, int signal) {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
+}
+
+int open_pidfd(pid_t pid) {
+    int fd = pidfd_open(pid);
+    if (fd < 0) {
+        throw Error(std::string("tether: pidfd_open failed: ") + std::strerror(errno));
+    }
+    return fd;
+}
+
+}  // namespace
+
+ChildProcess::ChildProcess(BrokerImpl& broker, pid_t pid)
+    : pid_(pid), pidfd_(broker.io(), open_pidfd(pid)) {}
+
+ChildProcess::~ChildProcess() {
+    if (!status_) {
+        // Whoever owned us is gone: the process must not outlive its handle
+        // as a zombie or as an orphan.
+        pidfd_send_signal(pidfd_.native_handle(), SIGKILL);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    boost::system::error_code ignored;
+    pidfd_.close(ignored);
+}
+
+void ChildProcess::watch(std::function<void()> on_exit) {
+    pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [self = shared_from_this(), on_exit = std::move(on_exit)](
+                          const boost::system::error_code& ec) mutable {
+                          if (ec) {
+                              return;
+                          }
+                          if (self->try_reap()) {
+                              on_exit();
+                          } else {
+                              self->watch(std::move(on_exit));
+                          }
+                      });
+}
+
+bool ChildProcess::try_reap() {
+    if (status_) {
+        return true;
+    }
+    int status = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) {
+        status_ = status;
+        return true;
+    }
+    if (r < 0 && errno == ECHILD) {
+        status_ = 0;  // reaped elsewhere; nothing more to learn
+        return true;
+    }
+    return false;
+}
+
+void ChildProcess::signal(int sig) {
+    if (!status_) {
+        pidfd_send_signal(pidfd_.native_handle(), sig);
+    }
+}
+
+std::string ChildProcess::describe_status() const {
+    if (!status_) {
+        return "running";
+    }
+    int s = *status_;
+    if (WIFEXITED(s)) {
+        return "exited with status " + std::to_string(WEXITSTATUS(s));
+    }
+    if (WIFSIGNALED(s)) {
+        return "killed by signal " + std::to_string(WTERMSIG(s)) + " (" +
+               ::strsignal(WTERMSIG(s)) + ")";
+    }
+    return "ended with wait status " + std::to_string(s);
+}
+
+}  // namespace tether::detail

@@ -1,0 +1,286 @@
+#include "parent/connection.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+
+#include "core/log.hpp"
+
+namespace tether::detail {
+namespace {
+
+constexpr const char* kLog = "tether.connection";
+constexpr std::size_t kLastLines = 100;
+// After SHUTDOWN, how long a child gets to exit by itself before SIGTERM, and
+// how long after SIGTERM before SIGKILL.
+constexpr auto kShutdownGrace = std::chrono::milliseconds(3000);
+constexpr auto kTermGrace = std::chrono::milliseconds(2000);
+// After the stream is lost without a SHUTDOWN: the child normally exits at once.
+constexpr auto kLostGrace = std::chrono::milliseconds(1000);
+// How long a failed start waits for the child's last words and its exit.
+constexpr auto kFailingGrace = std::chrono::milliseconds(2000);
+
+}  // namespace
+
+Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
+                       std::chrono::milliseconds connect_timeout)
+    : core_(core),
+      core_ref_(core.shared_from_this()),
+      boot_(std::move(boot)),
+      connect_timeout_(connect_timeout),
+      stream_(std::make_shared<Stream>(core.broker(), child.protocol_fd, boot_.name,
+                                       core.options().max_message_size)),
+      process_(std::make_shared<ChildProcess>(core.broker(), child.pid)),
+      connect_timer_(core.broker().io()),
+      escalate_timer_(core.broker().io()),
+      failing_timer_(core.broker().io()) {
+    if (child.stderr_fd >= 0) {
+        stderr_ = std::make_shared<LineReader>(
+            core.broker(), child.stderr_fd, [this](const std::string& line) { on_stderr_line(line); },
+            [this] {
+                stderr_eof_ = true;
+                finish_if_done();
+            });
+    } else {
+        stderr_eof_ = true;
+    }
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+    self_ = shared_from_this();
+    Message boot;
+    boot.dst = boot_.context_id;
+    boot.src = core_.id();
+    boot.auth = core_.id();
+    boot.handle = kBoot;
+    boot.payload = encode(boot_);
+    stream_->start(this);
+    stream_->write(std::move(boot));
+    if (stderr_) {
+        stderr_->start();
+    }
+    process_->watch([self = self_] { self->on_exit(); });
+    connect_timer_.expires_after(connect_timeout_);
+    connect_timer_.async_wait([self = self_](const boost::system::error_code& ec) {
+        if (!ec && self->state_ == State::connecting) {
+            self->fail("connect timeout after " + std::to_string(self->connect_timeout_.count()) +
+                           " ms in phase 'handshake': the child (pid " +
+                           std::to_string(self->process_->pid()) +
+                           ") started but never answered",
+                       true);
+        }
+    });
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": started pid ", process_->pid(),
+               ", waiting for its handshake");
+}
+
+ContextRef Connection::wait_connected() {
+    std::unique_lock lock(result_mutex_);
+    result_ready_.wait(lock, [&] { return has_result_; });
+    if (error_) {
+        throw *error_;
+    }
+    return core_.ref(boot_.context_id, boot_.name);
+}
+
+void Connection::set_result(std::optional<ConnectError> error) {
+    {
+        std::lock_guard lock(result_mutex_);
+        has_result_ = true;
+        error_ = std::move(error);
+    }
+    result_ready_.notify_all();
+}
+
+void Connection::on_message(Stream& stream, Message m) {
+    if (state_ == State::connected) {
+        core_.on_message(stream, std::move(m));
+        return;
+    }
+    if (state_ != State::connecting) {
+        return;
+    }
+    if (m.handle != kBootAck || m.src != boot_.context_id) {
+        fail("protocol error in phase 'handshake': unexpected message (" + describe(m) + ")",
+             false);
+        return;
+    }
+    try {
+        decode<BootAck>(m.payload);
+    } catch (const std::exception& e) {
+        fail(std::string("protocol error in phase 'handshake': ") + e.what(), false);
+        return;
+    }
+    connect_timer_.cancel();
+    state_ = State::connected;
+    core_.attach_child(boot_.context_id, boot_.name, stream_, self_);
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": connected");
+    set_result(std::nullopt);
+}
+
+void Connection::on_closed(Stream& stream, const std::string& reason) {
+    if (state_ == State::connecting) {
+        fail("the child closed its stream in phase 'handshake' (" + reason + ")", false);
+        return;
+    }
+    if (state_ != State::connected) {
+        return;
+    }
+    state_ = State::lost;
+    std::string why = "context " + boot_.name + " disconnected: " + reason;
+    if (process_->exited()) {
+        why += " (" + process_->describe_status() + ")";
+    }
+    core_.child_stream_lost(stream, why);
+    if (!process_->exited() && !shutting_down_) {
+        escalate(kLostGrace, SIGTERM);
+    }
+    finish_if_done();
+}
+
+void Connection::fail(std::string reason, bool killed) {
+    if (state_ != State::connecting) {
+        return;
+    }
+    state_ = State::failing;
+    failure_ = std::move(reason);
+    failure_killed_ = killed;
+    connect_timer_.cancel();
+    stream_->set_owner(nullptr);
+    stream_->close("start failed");
+    if (killed) {
+        process_->signal(SIGKILL);
+    }
+    // Give the child's last words and its exit status a moment to arrive.
+    failing_timer_.expires_after(kFailingGrace);
+    failing_timer_.async_wait([self = self_](const boost::system::error_code& ec) {
+        if (!ec && self->state_ == State::failing) {
+            self->process_->signal(SIGKILL);
+            self->stderr_eof_ = true;
+            self->finish_if_done();
+        }
+    });
+    finish_if_done();
+}
+
+void Connection::on_exit() {
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": pid ", process_->pid(), " ",
+               process_->describe_status());
+    escalate_timer_.cancel();
+    if (state_ == State::connecting) {
+        // Exit before the stream closed (it will): report it as the cause.
+        fail("the child " + process_->describe_status() + " in phase 'handshake'", false);
+        return;
+    }
+    if (state_ == State::connected) {
+        stream_->close("process " + process_->describe_status());
+    }
+    finish_if_done();
+}
+
+void Connection::on_stderr_line(const std::string& line) {
+    last_lines_.push_back(line);
+    if (last_lines_.size() > kLastLines) {
+        last_lines_.pop_front();
+    }
+    core_.log_from(boot_.context_id, 2, "stderr", line);
+}
+
+std::string Connection::last_lines() const {
+    std::string out;
+    for (const auto& line : last_lines_) {
+        out += line;
+        out += '\n';
+    }
+    return out;
+}
+
+void Connection::escalate(std::chrono::milliseconds after, int signal) {
+    escalate_timer_.expires_after(after);
+    escalate_timer_.async_wait([self = self_, signal](const boost::system::error_code& ec) {
+        if (ec || self->process_->exited()) {
+            return;
+        }
+        TETHER_LOG(LogLevel::warning, kLog, self->boot_.name, ": pid ", self->process_->pid(),
+                   " did not exit in time; sending ", signal == SIGKILL ? "SIGKILL" : "SIGTERM");
+        self->process_->signal(signal);
+        if (signal != SIGKILL) {
+            self->escalate(kTermGrace, SIGKILL);
+        }
+    });
+}
+
+void Connection::begin_shutdown() {
+    switch (state_) {
+        case State::connecting:
+            fail("shut down in phase 'handshake'", true);
+            return;
+        case State::connected: {
+            if (shutting_down_) {
+                return;
+            }
+            shutting_down_ = true;
+            Message m;
+            m.dst = boot_.context_id;
+            m.src = core_.id();
+            m.auth = core_.id();
+            m.handle = kShutdown;
+            stream_->write(std::move(m));
+            escalate(kShutdownGrace, SIGTERM);
+            return;
+        }
+        case State::lost:
+            shutting_down_ = true;
+            return;
+        default:
+            return;
+    }
+}
+
+void Connection::abort() {
+    shutting_down_ = true;
+    if (state_ == State::connecting) {
+        fail("aborted in phase 'handshake'", true);
+        return;
+    }
+    stream_->close("aborted");
+    process_->signal(SIGKILL);
+}
+
+void Connection::finish_if_done() {
+    if (!process_->exited()) {
+        return;
+    }
+    if (state_ == State::failing) {
+        if (!stderr_eof_) {
+            return;  // its last lines may still be in the pipe
+        }
+        failing_timer_.cancel();
+        state_ = State::done;
+        if (stderr_) {
+            stderr_->stop();
+        }
+        std::string reason = failure_;
+        if (!failure_killed_ && reason.find(process_->describe_status()) == std::string::npos) {
+            reason += "; the child " + process_->describe_status();
+        }
+        TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": start failed: ", reason);
+        set_result(ConnectError(boot_.name, reason, last_lines()));
+        self_.reset();
+        return;
+    }
+    if (state_ == State::lost) {
+        state_ = State::done;
+        escalate_timer_.cancel();
+        if (stderr_) {
+            stderr_->drain();
+            stderr_->stop();
+        }
+        core_.child_gone(boot_.context_id);
+        self_.reset();
+    }
+}
+
+}  // namespace tether::detail

@@ -1,0 +1,94 @@
+// The parent's side of one direct child, from the moment it was spawned until
+// it is reaped: sends the child its configuration, waits for the handshake
+// within the connect timeout, forwards the child's stderr lines, hands the
+// stream to the router once connected, and shuts the child down gracefully
+// first and forcefully after a deadline. Every method but wait_connected()
+// runs on the broker thread. Resource: shared_ptr-owned (the router's link
+// table, and itself until the child is reaped).
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/child_link.hpp"
+#include "core/line_reader.hpp"
+#include "core/protocol.hpp"
+#include "core/router_core.hpp"
+#include "core/stream.hpp"
+#include "parent/child_process.hpp"
+#include "tether/errors.hpp"
+
+namespace tether::detail {
+
+// What a transport hands over once it has started a child: its pid, our end
+// of the stream, and the read end of its stderr (all owned from here on).
+struct SpawnedChild {
+    pid_t pid = -1;
+    int protocol_fd = -1;
+    int stderr_fd = -1;
+};
+
+class Connection final : public StreamOwner,
+                         public ChildLink,
+                         public std::enable_shared_from_this<Connection> {
+public:
+    Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
+               std::chrono::milliseconds connect_timeout);
+    ~Connection() override;
+
+    // Broker thread: sends the configuration and starts every watch.
+    void start();
+    // Any thread: blocks until the handshake completes or fails. Throws
+    // ConnectError naming the phase and carrying the child's last lines.
+    ContextRef wait_connected();
+
+    void on_message(Stream& stream, Message message) override;
+    void on_closed(Stream& stream, const std::string& reason) override;
+    void begin_shutdown() override;
+    void abort() override;
+
+private:
+    enum class State { connecting, failing, connected, lost, done };
+
+    void fail(std::string reason, bool killed);
+    void on_exit();
+    void on_stderr_line(const std::string& line);
+    void escalate(std::chrono::milliseconds after, int signal);
+    void finish_if_done();
+    std::string last_lines() const;
+    void set_result(std::optional<ConnectError> error);
+
+    RouterCore& core_;
+    std::shared_ptr<RouterCore> core_ref_;  // keeps the core alive while we run
+    BootConfig boot_;
+    std::chrono::milliseconds connect_timeout_;
+    std::shared_ptr<Connection> self_;  // until reaped
+    std::shared_ptr<Stream> stream_;
+    std::shared_ptr<LineReader> stderr_;
+    std::shared_ptr<ChildProcess> process_;
+    boost::asio::steady_timer connect_timer_;
+    boost::asio::steady_timer escalate_timer_;
+    boost::asio::steady_timer failing_timer_;
+    State state_ = State::connecting;
+    std::string failure_;
+    bool failure_killed_ = false;
+    bool stderr_eof_ = false;
+    bool shutting_down_ = false;
+    std::deque<std::string> last_lines_;
+
+    std::mutex result_mutex_;
+    std::condition_variable result_ready_;
+    bool has_result_ = false;
+    std::optional<ConnectError> error_;
+};
+
+}  // namespace tether::detail

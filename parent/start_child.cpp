@@ -1,0 +1,56 @@
+#include "parent/start_child.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include "core/log.hpp"
+
+namespace tether::detail {
+
+std::string default_remote_name() {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    std::string user = "?";
+    if (passwd* pw = ::getpwuid(::geteuid())) {
+        user = pw->pw_name;
+    }
+    return "tether:" + user + "@" + host + ":" + std::to_string(::getpid());
+}
+
+Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn) {
+    core.check_open();
+    if (spec.remote_name.find('/') != std::string::npos) {
+        throw ConnectError(spec.name.empty() ? spec.method : spec.name,
+                           "remote_name must not contain '/'");
+    }
+    BootConfig boot;
+    boot.context_id = core.allocate_id();
+    boot.parent_ids.push_back(core.id());
+    boot.parent_ids.insert(boot.parent_ids.end(), core.parent_ids().begin(),
+                           core.parent_ids().end());
+    boot.remote_name = spec.remote_name.empty() ? default_remote_name() : spec.remote_name;
+    boot.max_message_size = core.options().max_message_size;
+    boot.unidirectional = core.options().unidirectional;
+    boot.log_level = log_level_code();
+    boot.debug = spec.debug;
+
+    std::shared_ptr<Connection> connection = core.broker().post_sync([&] {
+        SpawnedChild child = spawn(boot);
+        std::string name = spec.name.empty() ? spec.method + "." + std::to_string(child.pid)
+                                             : spec.name;
+        // A context started inside another is named for the whole chain.
+        boot.name = core.is_master() ? name : core.name() + "." + name;
+        auto c = std::make_shared<Connection>(core, boot, child, spec.connect_timeout);
+        c->start();
+        return c;
+    });
+    return Context(connection->wait_connected());
+}
+
+void rethrow_via_failure(const Context& via, const std::string& method, const CallError& error) {
+    throw ConnectError(via.name() + "." + method,
+                       "failed inside " + via.name() + ": " + error.type_name() + ": " +
+                           error.message());
+}
+
+}  // namespace tether::detail

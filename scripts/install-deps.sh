@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything tether needs to build, test and run its demo, from
+# Debian's packages only. Safe to run again; needs root (or sudo).
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build pkg-config
+    libboost1.81-dev        # Asio and Process (the default libboost-dev is 1.74)
+    libcereal-dev libspdlog-dev libfmt-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    procps                  # ps/pgrep for the orphan checks in tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+run_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+export DEBIAN_FRONTEND=noninteractive
+run_root apt-get update -qq
+run_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
