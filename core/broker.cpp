@@ -18,7 +18,9 @@ BrokerImpl::BrokerImpl() : work_(boost::asio::make_work_guard(io_)) {
     ready.wait();
 }
 
-BrokerImpl::~BrokerImpl() { shutdown(); }
+BrokerImpl::~BrokerImpl() {
+    shutdown();
+}
 
 void BrokerImpl::run() {
     // Nothing escapes the loop: a handler that throws is a bug in tether, and
@@ -82,8 +84,12 @@ namespace tether {
 
 Broker::Broker() : impl_(std::make_unique<detail::BrokerImpl>()) {}
 
-Broker::~Broker() { impl_->shutdown(); }
+Broker::~Broker() {
+    impl_->shutdown();
+}
 
-void Broker::shutdown() { impl_->shutdown(); }
+void Broker::shutdown() {
+    impl_->shutdown();
+}
 
 }  // namespace tether

@@ -2,10 +2,10 @@
 // touches a socket, pipe, timer or child process runs there. Internal.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <atomic>
 #include <exception>
 #include <functional>
 #include <future>
@@ -21,14 +21,14 @@ namespace tether::detail {
 // Something that must be wound down before the broker stops: a router and the
 // contexts it started. Called on the thread that calls Broker::shutdown().
 class ShutdownParticipant {
-public:
+  public:
     virtual ~ShutdownParticipant() = default;
     // Blocks until the participant's contexts are gone (bounded).
     virtual void on_broker_shutdown() = 0;
 };
 
 class BrokerImpl {
-public:
+  public:
     BrokerImpl();
     ~BrokerImpl();
     BrokerImpl(const BrokerImpl&) = delete;
@@ -36,7 +36,10 @@ public:
 
     boost::asio::io_context& io() noexcept { return io_; }
     bool on_broker_thread() const noexcept { return std::this_thread::get_id() == thread_id_; }
-    bool stopped() const noexcept { return stopping_.load(std::memory_order_acquire); }
+    // Shutdown has begun: no new contexts may start.
+    bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+    // The loop no longer runs: nothing posted would ever execute.
+    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
     // Runs `fn` on the broker thread later. Throws tether::Error after shutdown.
     template <class F>
@@ -66,7 +69,7 @@ public:
 
     void shutdown();
 
-private:
+  private:
     [[noreturn]] static void throw_stopped();
     void run();
 

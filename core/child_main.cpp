@@ -97,7 +97,7 @@ int serve(int protocol_fd, const BootConfig& boot) {
     RouterOptions options;
     options.max_message_size = boot.max_message_size;
     options.unidirectional = boot.unidirectional;
-    Identity identity{boot.context_id, boot.parent_ids, boot.name};
+    Identity identity{boot.context_id, boot.parent_ids, boot.parent_names, boot.name};
     auto core = std::make_shared<RouterCore>(broker.impl(), options, identity);
     int code = 0;
     {
@@ -116,9 +116,6 @@ int serve(int protocol_fd, const BootConfig& boot) {
         });
         core->set_dispatcher(dispatcher);
         core->set_parent_stream(parent);
-        set_log_forwarder([core, self](int level, std::string_view logger, std::string_view text) {
-            core->log_from(self, level, std::string(logger), std::string(text));
-        });
         broker.impl().post_sync([&] {
             parent->start(core.get());
             stdout_reader->start();
@@ -129,6 +126,10 @@ int serve(int protocol_fd, const BootConfig& boot) {
         ack.handle = kBootAck;
         ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
         core->send(std::move(ack));
+        // Only after the handshake: the parent takes nothing else before it.
+        set_log_forwarder([core, self](int level, std::string_view logger, std::string_view text) {
+            core->log_from(self, level, std::string(logger), std::string(text));
+        });
         TETHER_LOG(LogLevel::debug, "tether.child", boot.name, " up, pid ", ::getpid());
 
         code = dispatcher->run();

@@ -53,9 +53,13 @@ DecodeScope::DecodeScope(const std::weak_ptr<RouterCore>& core) : previous_(t_de
     t_decoding = &core;
 }
 
-DecodeScope::~DecodeScope() { t_decoding = previous_; }
+DecodeScope::~DecodeScope() {
+    t_decoding = previous_;
+}
 
-const std::weak_ptr<RouterCore>* DecodeScope::current() noexcept { return t_decoding; }
+const std::weak_ptr<RouterCore>* DecodeScope::current() noexcept {
+    return t_decoding;
+}
 
 void throw_not_exported(const ContextRef& to) {
     throw CallError("tether::NotExported",
@@ -66,8 +70,7 @@ void throw_not_exported(const ContextRef& to) {
 void throw_call_error(const ContextRef&, WireReader& in) {
     std::string type, message, context, backtrace;
     in(type, message, context, backtrace);
-    throw CallError(std::move(type), std::move(message), std::move(context),
-                    std::move(backtrace));
+    throw CallError(std::move(type), std::move(message), std::move(context), std::move(backtrace));
 }
 
 void throw_malformed_reply(const ContextRef& from, const char* what) {
@@ -78,6 +81,8 @@ void throw_malformed_reply(const ContextRef& from, const char* what) {
 
 namespace tether {
 
-void Context::shutdown(bool wait) const { detail::shutdown_context(ref_, wait); }
+void Context::shutdown(bool wait) const {
+    detail::shutdown_context(ref_, wait);
+}
 
 }  // namespace tether

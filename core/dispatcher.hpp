@@ -21,7 +21,7 @@ namespace tether::detail {
 class RouterCore;
 
 class Dispatcher {
-public:
+  public:
     enum class Why { shutdown, parent_lost };
 
     Dispatcher(RouterCore& core, Router& router);
@@ -40,7 +40,7 @@ public:
     // Serves calls until closed. Returns the process exit code.
     int run();
 
-private:
+  private:
     void serve(Message call);
 
     RouterCore& core_;

@@ -77,7 +77,9 @@ void Secret::wipe() noexcept {
     value_.clear();
 }
 
-std::ostream& operator<<(std::ostream& out, const Secret&) { return out << "***"; }
+std::ostream& operator<<(std::ostream& out, const Secret&) {
+    return out << "***";
+}
 
 std::ostream& operator<<(std::ostream& out, const Blob& blob) {
     return out << "Blob(" << blob.size() << " bytes)";

@@ -24,7 +24,9 @@ LineReader::~LineReader() {
     pipe_.close(ignored);
 }
 
-void LineReader::start() { arm(); }
+void LineReader::start() {
+    arm();
+}
 
 void LineReader::stop() {
     std::lock_guard lock(mutex_);

@@ -16,7 +16,7 @@ namespace tether::detail {
 class BrokerImpl;
 
 class LineReader : public std::enable_shared_from_this<LineReader> {
-public:
+  public:
     using OnLine = std::function<void(const std::string& line)>;
     using OnEof = std::function<void()>;
 
@@ -33,7 +33,7 @@ public:
     // Any thread: forwards every complete line available now.
     void drain();
 
-private:
+  private:
     void arm();
     // mutex_ held. Returns false at EOF or error.
     bool read_available();

@@ -22,9 +22,9 @@ constexpr int kIoCode = 5;
 
 int parse_level(std::string_view name) {
     static const std::map<std::string_view, int> levels = {
-        {"trace", 0}, {"debug", 1}, {"info", 2},    {"warning", 3}, {"warn", 3},
-        {"error", 4}, {"io", kIoCode}, {"off", 6}, {"TRACE", 0},   {"DEBUG", 1},
-        {"INFO", 2},  {"WARNING", 3}, {"ERROR", 4}, {"IO", kIoCode}};
+        {"trace", 0}, {"debug", 1},    {"info", 2},  {"warning", 3}, {"warn", 3},
+        {"error", 4}, {"io", kIoCode}, {"off", 6},   {"TRACE", 0},   {"DEBUG", 1},
+        {"INFO", 2},  {"WARNING", 3},  {"ERROR", 4}, {"IO", kIoCode}};
     auto it = levels.find(name);
     return it == levels.end() ? -1 : it->second;
 }
@@ -96,11 +96,17 @@ bool log_enabled(LogLevel level) noexcept {
     return static_cast<int>(level) >= current;
 }
 
-bool io_logging() noexcept { return g_level.load(std::memory_order_relaxed) == kIoCode; }
+bool io_logging() noexcept {
+    return g_level.load(std::memory_order_relaxed) == kIoCode;
+}
 
-int log_level_code() noexcept { return g_level.load(std::memory_order_relaxed); }
+int log_level_code() noexcept {
+    return g_level.load(std::memory_order_relaxed);
+}
 
-void set_log_level_code(int code) { g_level.store(code, std::memory_order_relaxed); }
+void set_log_level_code(int code) {
+    g_level.store(code, std::memory_order_relaxed);
+}
 
 void set_log_forwarder(LogForwarder forward) {
     std::lock_guard lock(loggers().mutex);

@@ -35,12 +35,20 @@ void set_log_forwarder(LogForwarder forward);
 void log_remote(int level, std::string_view context_name, std::string_view logger,
                 std::string_view message);
 
-inline void append_str(std::string& out, std::string_view s) { out.append(s); }
-inline void append_str(std::string& out, const char* s) { out.append(s); }
-inline void append_str(std::string& out, const std::string& s) { out.append(s); }
-inline void append_str(std::string& out, char c) { out.push_back(c); }
+inline void append_str(std::string& out, std::string_view s) {
+    out.append(s);
+}
+inline void append_str(std::string& out, const char* s) {
+    out.append(s);
+}
+inline void append_str(std::string& out, const std::string& s) {
+    out.append(s);
+}
+inline void append_str(std::string& out, char c) {
+    out.push_back(c);
+}
 template <class T>
-    requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 void append_str(std::string& out, T value) {
     out.append(std::to_string(value));
 }
@@ -54,9 +62,9 @@ std::string str(const A&... parts) {
 
 }  // namespace tether::detail
 
-#define TETHER_LOG(level, logger, ...)                                                  \
-    do {                                                                                \
-        if (::tether::detail::log_enabled(level)) {                                     \
+#define TETHER_LOG(level, logger, ...)                                                     \
+    do {                                                                                   \
+        if (::tether::detail::log_enabled(level)) {                                        \
             ::tether::detail::log_line(level, logger, ::tether::detail::str(__VA_ARGS__)); \
-        }                                                                               \
+        }                                                                                  \
     } while (false)

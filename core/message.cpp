@@ -6,8 +6,12 @@
 namespace tether::detail {
 namespace {
 
-void put16(unsigned char* at, std::uint16_t v) { boost::endian::store_little_u16(at, v); }
-void put32(unsigned char* at, std::uint32_t v) { boost::endian::store_little_u32(at, v); }
+void put16(unsigned char* at, std::uint16_t v) {
+    boost::endian::store_little_u16(at, v);
+}
+void put32(unsigned char* at, std::uint32_t v) {
+    boost::endian::store_little_u32(at, v);
+}
 
 }  // namespace
 
@@ -48,8 +52,8 @@ std::optional<std::string> check_header(const Header& h, std::size_t max_message
         return "malformed frame: unknown flags " + std::to_string(h.flags);
     }
     if (h.length > max_message_size) {
-        return "malformed frame: message too large (len = " + std::to_string(h.length) +
-               ", max " + std::to_string(max_message_size) + " bytes)";
+        return "malformed frame: message too large (len = " + std::to_string(h.length) + ", max " +
+               std::to_string(max_message_size) + " bytes)";
     }
     return std::nullopt;
 }

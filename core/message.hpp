@@ -17,9 +17,9 @@ inline constexpr std::size_t kHeaderSize = 28;
 
 // Well-known handles; reply handles are allocated from kFirstDynamicHandle up.
 enum Handle : std::uint32_t {
-    kBoot = 1,       // parent -> new child: BootConfig
-    kBootAck = 2,    // new child -> parent: its pid
-    kCall = 101,     // call an exported function
+    kBoot = 1,     // parent -> new child: BootConfig
+    kBootAck = 2,  // new child -> parent: its pid
+    kCall = 101,   // call an exported function
     kForwardLog = 102,
     kAddRoute = 103,
     kDelRoute = 104,

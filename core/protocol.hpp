@@ -11,6 +11,7 @@ namespace tether::detail {
 struct BootConfig {
     std::uint32_t context_id = 0;
     std::vector<std::uint32_t> parent_ids;  // nearest first, ending with 0
+    std::vector<std::string> parent_names;  // parallel to parent_ids
     std::string name;
     std::string remote_name;
     std::uint64_t max_message_size = 0;
@@ -20,8 +21,8 @@ struct BootConfig {
 
     template <class Archive>
     void serialize(Archive& ar) {
-        ar(context_id, parent_ids, name, remote_name, max_message_size, unidirectional,
-           log_level, debug);
+        ar(context_id, parent_ids, parent_names, name, remote_name, max_message_size,
+           unidirectional, log_level, debug);
     }
 };
 

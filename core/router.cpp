@@ -9,10 +9,16 @@ Router::Router(Broker& broker, RouterOptions options)
 
 Router::Router(std::shared_ptr<detail::RouterCore> core) : core_(std::move(core)) {}
 
-Router::~Router() { core_->shutdown_children(); }
+Router::~Router() {
+    core_->shutdown_children();
+}
 
-Context Router::myself() const { return Context(core_->ref(core_->id())); }
+Context Router::myself() const {
+    return Context(core_->ref(core_->id()));
+}
 
-const RouterOptions& Router::options() const noexcept { return core_->options(); }
+const RouterOptions& Router::options() const noexcept {
+    return core_->options();
+}
 
 }  // namespace tether

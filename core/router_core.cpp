@@ -1,7 +1,9 @@
 #include "core/router_core.hpp"
 
-#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
+
 #include <unistd.h>
+#include <algorithm>
 
 #include "core/dispatcher.hpp"
 #include "core/log.hpp"
@@ -15,22 +17,34 @@ constexpr const char* kLog = "tether.router";
 // How long shutdown_children() waits for every child to be reaped. Each child
 // is escalated to SIGKILL well within it (see parent/connection.cpp).
 constexpr auto kChildrenShutdownLimit = std::chrono::seconds(15);
+// How long a child asked to shut down lets a running call finish before it
+// exits anyway (its parent sends SIGTERM later still).
+constexpr auto kBusyShutdownGrace = std::chrono::milliseconds(2000);
 
 }  // namespace
 
 RouterCore::RouterCore(BrokerImpl& broker, RouterOptions options, Identity identity)
     : broker_(broker), options_(options), identity_(std::move(identity)) {
     names_[identity_.id] = identity_.name;
+    names_[0] = "master";
+    for (std::size_t i = 0; i < identity_.parent_ids.size() && i < identity_.parent_names.size();
+         ++i) {
+        names_[identity_.parent_ids[i]] = identity_.parent_names[i];
+    }
     broker_.add_participant(this);
 }
 
-RouterCore::~RouterCore() { broker_.remove_participant(this); }
+RouterCore::~RouterCore() {
+    broker_.remove_participant(this);
+}
 
 ContextRef RouterCore::ref(std::uint32_t id, std::string name) {
     return ContextRef{weak_from_this(), id, std::move(name)};
 }
 
-ContextRef RouterCore::ref(std::uint32_t id) { return ref(id, name_of(id)); }
+ContextRef RouterCore::ref(std::uint32_t id) {
+    return ref(id, name_of(id));
+}
 
 std::string RouterCore::name_of(std::uint32_t id) {
     std::lock_guard lock(mutex_);
@@ -40,7 +54,7 @@ std::string RouterCore::name_of(std::uint32_t id) {
 
 void RouterCore::check_open() const {
     std::lock_guard lock(mutex_);
-    if (closed_ || broker_.stopped()) {
+    if (closed_ || broker_.stopping()) {
         throw Error("tether: the router of " + identity_.name +
                     " has shut down and can no longer be used");
     }
@@ -87,7 +101,18 @@ void RouterCore::send(Message m) {
         std::string reason =
             "message too large (max " + std::to_string(options_.max_message_size) + " bytes)";
         TETHER_LOG(LogLevel::error, kLog, reason, ": ", describe(m));
-        reply_dead(m, reason);
+        if (m.reply_to != 0) {
+            reply_dead(m, reason);  // the sender waits for an answer: it gets this
+        } else if (!m.dead()) {
+            // A reply (or one-way message): whoever waits for it at the far end
+            // learns why it will never come.
+            Message dead;
+            dead.dst = m.dst;
+            dead.handle = m.handle;
+            dead.flags = kFlagDead;
+            dead.payload = reason;
+            send(std::move(dead));
+        }
         return;
     }
     if (m.dst == identity_.id) {
@@ -95,9 +120,8 @@ void RouterCore::send(Message m) {
             deliver_reply(std::move(m));
         } else {
             auto self = shared_from_this();
-            broker_.post([self, m = std::move(m)]() mutable {
-                self->handle_local(nullptr, std::move(m));
-            });
+            broker_.post(
+                [self, m = std::move(m)]() mutable { self->handle_local(nullptr, std::move(m)); });
         }
         return;
     }
@@ -154,8 +178,7 @@ void RouterCore::deliver_reply(Message m) {
         std::lock_guard lock(mutex_);
         auto it = pending_.find(m.handle);
         if (it == pending_.end()) {
-            TETHER_LOG(LogLevel::debug, kLog, "reply for a handle nobody waits on: ",
-                       describe(m));
+            TETHER_LOG(LogLevel::debug, kLog, "reply for a handle nobody waits on: ", describe(m));
             return;
         }
         // Only the context asked may answer; anyone on the way may declare it
@@ -338,10 +361,21 @@ void RouterCore::shutdown_children() {
             link->begin_shutdown();
         }
     });
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, kChildrenShutdownLimit, [&] { return links_.empty(); })) {
-        TETHER_LOG(LogLevel::error, kLog, links_.size(),
-                   " children still not reaped after shutdown began");
+    std::map<std::uint32_t, std::shared_ptr<ChildLink>> stuck;
+    {
+        std::unique_lock lock(mutex_);
+        if (!changed_.wait_for(lock, kChildrenShutdownLimit, [&] { return links_.empty(); })) {
+            TETHER_LOG(LogLevel::error, kLog, links_.size(),
+                       " children still not reaped after shutdown began: killing them");
+        }
+        stuck.swap(links_);
+    }
+    if (!stuck.empty()) {
+        broker_.post_sync([&] {
+            for (auto& [id, link] : stuck) {
+                link->release();
+            }
+        });
     }
 }
 
@@ -368,8 +402,8 @@ void RouterCore::on_message(Stream& from, Message m) {
         std::lock_guard lock(mutex_);
         auto it = routes_.find(m.src);
         if (it == routes_.end() || it->second.get() != &from) {
-            TETHER_LOG(LogLevel::error, kLog, "bad src_id: got ", m.src, " via ", from.name(),
-                       ": ", describe(m));
+            TETHER_LOG(LogLevel::error, kLog, "bad src_id: got ", m.src, " via ", from.name(), ": ",
+                       describe(m));
             return;
         }
     }
@@ -449,9 +483,7 @@ void RouterCore::handle_local(Stream* from, Message m) {
                     return;
                 }
                 TETHER_LOG(LogLevel::debug, kLog, "SHUTDOWN from ", m.src);
-                if (std::shared_ptr<Dispatcher> dispatcher = current_dispatcher()) {
-                    dispatcher->close(Dispatcher::Why::shutdown);
-                }
+                on_shutdown_request();
                 return;
             case kForwardLog: {
                 if (!is_master()) {
@@ -502,8 +534,8 @@ void RouterCore::on_route_added(Stream& from, const Message& m) {
         std::lock_guard lock(mutex_);
         auto it = routes_.find(added.id);
         if (it != routes_.end() && it->second.get() != &from) {
-            TETHER_LOG(LogLevel::error, kLog, "refused route to ", added.id, " from ",
-                       from.name(), ": already routed elsewhere");
+            TETHER_LOG(LogLevel::error, kLog, "refused route to ", added.id, " from ", from.name(),
+                       ": already routed elsewhere");
             return;
         }
         routes_[added.id] = from.shared_from_this();
@@ -564,6 +596,28 @@ void RouterCore::on_parent_lost(const std::string& reason) {
     if (dispatcher != nullptr && dispatcher->close(Dispatcher::Why::parent_lost)) {
         _exit(1);
     }
+}
+
+void RouterCore::on_shutdown_request() {
+    std::shared_ptr<Dispatcher> dispatcher = current_dispatcher();
+    if (dispatcher == nullptr || !dispatcher->close(Dispatcher::Why::shutdown)) {
+        return;  // idle: the main thread exits by itself now
+    }
+    // A call is still running. Only a direct parent can signal this process,
+    // so it ends itself if the call does not finish within the grace period.
+    auto timer = std::make_shared<boost::asio::steady_timer>(broker_.io(), kBusyShutdownGrace);
+    timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code& ec) {
+        if (!ec) {
+            TETHER_LOG(LogLevel::warning, kLog, "still busy ", kBusyShutdownGrace.count(),
+                       " ms after SHUTDOWN: exiting");
+            self->on_parent_lost("busy after SHUTDOWN");
+        }
+    });
+}
+
+std::shared_ptr<Stream> RouterCore::parent_stream() {
+    std::lock_guard lock(mutex_);
+    return parent_;
 }
 
 void RouterCore::fail_all_pending(const std::string& reason) {

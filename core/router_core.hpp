@@ -29,13 +29,14 @@ class Dispatcher;
 struct Identity {
     std::uint32_t id = 0;
     std::vector<std::uint32_t> parent_ids;  // nearest first; empty in the master
+    std::vector<std::string> parent_names;  // parallel to parent_ids
     std::string name = "master";
 };
 
 class RouterCore final : public std::enable_shared_from_this<RouterCore>,
                          public StreamOwner,
                          public ShutdownParticipant {
-public:
+  public:
     RouterCore(BrokerImpl& broker, RouterOptions options, Identity identity);
     ~RouterCore() override;
 
@@ -44,9 +45,7 @@ public:
     std::uint32_t id() const noexcept { return identity_.id; }
     bool is_master() const noexcept { return identity_.parent_ids.empty(); }
     const std::string& name() const noexcept { return identity_.name; }
-    const std::vector<std::uint32_t>& parent_ids() const noexcept {
-        return identity_.parent_ids;
-    }
+    const std::vector<std::uint32_t>& parent_ids() const noexcept { return identity_.parent_ids; }
 
     ContextRef ref(std::uint32_t id, std::string name);
     ContextRef ref(std::uint32_t id);  // name from what this router knows
@@ -88,6 +87,9 @@ public:
     // --- Child side ---
     void set_parent_stream(std::shared_ptr<Stream> stream);
     void set_dispatcher(std::shared_ptr<Dispatcher> dispatcher);
+    // The stream to the parent (nullptr in the master). Tests use it to
+    // speak the protocol badly on purpose.
+    std::shared_ptr<Stream> parent_stream();
 
     // --- StreamOwner: the parent stream, and children after their handshake ---
     void on_message(Stream& stream, Message message) override;
@@ -95,7 +97,7 @@ public:
 
     void on_broker_shutdown() override;
 
-private:
+  private:
     std::shared_ptr<Stream> route_for(std::uint32_t dst);  // mutex_ held
     bool is_ancestor(std::uint32_t id) const;
     void handle_local(Stream* from, Message message);
@@ -107,6 +109,7 @@ private:
     void on_route_added(Stream& from, const Message& message);
     void on_routes_deleted(Stream& from, const Message& message);
     void on_parent_lost(const std::string& reason);
+    void on_shutdown_request();
     void fail_all_pending(const std::string& reason);
     std::shared_ptr<Dispatcher> current_dispatcher();
 

@@ -213,7 +213,8 @@ void Stream::flush_locked() {
             out_.clear();
             // Reported from the broker thread, which owns the read side.
             try {
-                broker_.post([self = shared_from_this(), reason] { self->close_on_broker(reason); });
+                broker_.post(
+                    [self = shared_from_this(), reason] { self->close_on_broker(reason); });
             } catch (const std::exception&) {
             }
             return;

@@ -28,7 +28,7 @@ class Stream;
 
 // Receives what a stream reads. Called on the broker thread.
 class StreamOwner {
-public:
+  public:
     virtual ~StreamOwner() = default;
     virtual void on_message(Stream& stream, Message message) = 0;
     // Called once, after the stream closed (EOF, error, malformed input, or
@@ -37,7 +37,7 @@ public:
 };
 
 class Stream : public std::enable_shared_from_this<Stream> {
-public:
+  public:
     // Takes ownership of `fd` (a connected socket), made non-blocking here.
     Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size);
     ~Stream();
@@ -72,7 +72,7 @@ public:
     // Test and fault-injection hook: writes raw bytes as they are.
     bool write_raw(std::string bytes);
 
-private:
+  private:
     struct OutFrame {
         HeaderBytes header;
         std::size_t header_len;  // 0 for raw bytes

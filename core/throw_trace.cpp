@@ -42,7 +42,9 @@ ThrowTraceScope::ThrowTraceScope() {
     t_frame_count = 0;
 }
 
-ThrowTraceScope::~ThrowTraceScope() { t_recording = false; }
+ThrowTraceScope::~ThrowTraceScope() {
+    t_recording = false;
+}
 
 std::string last_throw_trace() {
     if (t_frame_count <= 0) {

@@ -9,7 +9,7 @@ namespace tether::detail {
 
 // Turns recording on for this thread for the scope's lifetime.
 class ThrowTraceScope {
-public:
+  public:
     ThrowTraceScope();
     ~ThrowTraceScope();
     ThrowTraceScope(const ThrowTraceScope&) = delete;

@@ -15,7 +15,9 @@ namespace tether::detail {
 namespace {
 
 // Straight system calls: glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 int pidfd_send_signal(int pidfd, int signal) {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
@@ -35,22 +37,30 @@ ChildProcess::ChildProcess(BrokerImpl& broker, pid_t pid)
     : pid_(pid), pidfd_(broker.io(), open_pidfd(pid)) {}
 
 ChildProcess::~ChildProcess() {
-    if (!status_) {
-        // Whoever owned us is gone: the process must not outlive its handle
-        // as a zombie or as an orphan.
-        pidfd_send_signal(pidfd_.native_handle(), SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-        }
-    }
+    // Whoever owned us is gone: the process must not outlive its handle as a
+    // zombie or as an orphan.
+    kill_and_reap();
     boost::system::error_code ignored;
     pidfd_.close(ignored);
 }
 
+void ChildProcess::kill_and_reap() {
+    if (status_) {
+        return;
+    }
+    pidfd_send_signal(pidfd_.native_handle(), SIGKILL);
+    int status = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &status, 0);
+    } while (r < 0 && errno == EINTR);
+    status_ = r == pid_ ? status : 0;
+}
+
 void ChildProcess::watch(std::function<void()> on_exit) {
     pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                      [self = shared_from_this(), on_exit = std::move(on_exit)](
-                          const boost::system::error_code& ec) mutable {
+                      [self = shared_from_this(),
+                       on_exit = std::move(on_exit)](const boost::system::error_code& ec) mutable {
                           if (ec) {
                               return;
                           }
@@ -97,8 +107,8 @@ std::string ChildProcess::describe_status() const {
         return "exited with status " + std::to_string(WEXITSTATUS(s));
     }
     if (WIFSIGNALED(s)) {
-        return "killed by signal " + std::to_string(WTERMSIG(s)) + " (" +
-               ::strsignal(WTERMSIG(s)) + ")";
+        return "killed by signal " + std::to_string(WTERMSIG(s)) + " (" + ::strsignal(WTERMSIG(s)) +
+               ")";
     }
     return "ended with wait status " + std::to_string(s);
 }

@@ -16,7 +16,7 @@ namespace tether::detail {
 class BrokerImpl;
 
 class ChildProcess : public std::enable_shared_from_this<ChildProcess> {
-public:
+  public:
     // Throws tether::Error if no pidfd can be had for `pid`.
     ChildProcess(BrokerImpl& broker, pid_t pid);
     ~ChildProcess();
@@ -27,13 +27,15 @@ public:
     void watch(std::function<void()> on_exit);
     // Sends `signal` unless the process is already reaped.
     void signal(int signal);
+    // SIGKILL and a blocking reap: the last resort.
+    void kill_and_reap();
 
     pid_t pid() const noexcept { return pid_; }
     bool exited() const noexcept { return status_.has_value(); }
     // "exited with status 3", "killed by signal 9 (Killed)", or "running".
     std::string describe_status() const;
 
-private:
+  private:
     bool try_reap();
 
     pid_t pid_;

@@ -36,7 +36,8 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
       failing_timer_(core.broker().io()) {
     if (child.stderr_fd >= 0) {
         stderr_ = std::make_shared<LineReader>(
-            core.broker(), child.stderr_fd, [this](const std::string& line) { on_stderr_line(line); },
+            core.broker(), child.stderr_fd,
+            [this](const std::string& line) { on_stderr_line(line); },
             [this] {
                 stderr_eof_ = true;
                 finish_if_done();
@@ -67,8 +68,7 @@ void Connection::start() {
         if (!ec && self->state_ == State::connecting) {
             self->fail("connect timeout after " + std::to_string(self->connect_timeout_.count()) +
                            " ms in phase 'handshake': the child (pid " +
-                           std::to_string(self->process_->pid()) +
-                           ") started but never answered",
+                           std::to_string(self->process_->pid()) + ") started but never answered",
                        true);
         }
     });
@@ -247,6 +247,20 @@ void Connection::abort() {
     }
     stream_->close("aborted");
     process_->signal(SIGKILL);
+}
+
+void Connection::release() {
+    state_ = State::done;
+    connect_timer_.cancel();
+    escalate_timer_.cancel();
+    failing_timer_.cancel();
+    stream_->set_owner(nullptr);
+    stream_->close("released");
+    if (stderr_) {
+        stderr_->stop();
+    }
+    process_->kill_and_reap();
+    self_.reset();
 }
 
 void Connection::finish_if_done() {

@@ -40,7 +40,7 @@ struct SpawnedChild {
 class Connection final : public StreamOwner,
                          public ChildLink,
                          public std::enable_shared_from_this<Connection> {
-public:
+  public:
     Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
                std::chrono::milliseconds connect_timeout);
     ~Connection() override;
@@ -55,8 +55,9 @@ public:
     void on_closed(Stream& stream, const std::string& reason) override;
     void begin_shutdown() override;
     void abort() override;
+    void release() override;
 
-private:
+  private:
     enum class State { connecting, failing, connected, lost, done };
 
     void fail(std::string reason, bool killed);

@@ -28,6 +28,9 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
     boot.parent_ids.push_back(core.id());
     boot.parent_ids.insert(boot.parent_ids.end(), core.parent_ids().begin(),
                            core.parent_ids().end());
+    for (std::uint32_t id : boot.parent_ids) {
+        boot.parent_names.push_back(core.name_of(id));
+    }
     boot.remote_name = spec.remote_name.empty() ? default_remote_name() : spec.remote_name;
     boot.max_message_size = core.options().max_message_size;
     boot.unidirectional = core.options().unidirectional;
@@ -36,8 +39,8 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
 
     std::shared_ptr<Connection> connection = core.broker().post_sync([&] {
         SpawnedChild child = spawn(boot);
-        std::string name = spec.name.empty() ? spec.method + "." + std::to_string(child.pid)
-                                             : spec.name;
+        std::string name =
+            spec.name.empty() ? spec.method + "." + std::to_string(child.pid) : spec.name;
         // A context started inside another is named for the whole chain.
         boot.name = core.is_master() ? name : core.name() + "." + name;
         auto c = std::make_shared<Connection>(core, boot, child, spec.connect_timeout);
@@ -48,9 +51,8 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
 }
 
 void rethrow_via_failure(const Context& via, const std::string& method, const CallError& error) {
-    throw ConnectError(via.name() + "." + method,
-                       "failed inside " + via.name() + ": " + error.type_name() + ": " +
-                           error.message());
+    throw ConnectError(via.name() + "." + method, "failed inside " + via.name() + ": " +
+                                                      error.type_name() + ": " + error.message());
 }
 
 }  // namespace tether::detail

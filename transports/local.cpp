@@ -142,8 +142,8 @@ SpawnedChild spawn_local(const LocalOptions& options, const BootConfig& boot) {
 }
 
 LocalRequest to_request(const LocalOptions& o) {
-    return LocalRequest{o.program, o.name, o.remote_name, o.connect_timeout.count(), o.debug,
-                        o.env};
+    return LocalRequest{o.program, o.name, o.remote_name, o.connect_timeout.count(),
+                        o.debug,   o.env};
 }
 
 LocalOptions to_options(const LocalRequest& r) {

@@ -11,11 +11,10 @@
 namespace tether {
 
 class Blob {
-public:
+  public:
     Blob() = default;
     explicit Blob(std::string bytes) : bytes_(std::move(bytes)) {}
-    Blob(const void* data, std::size_t size)
-        : bytes_(static_cast<const char*>(data), size) {}
+    Blob(const void* data, std::size_t size) : bytes_(static_cast<const char*>(data), size) {}
 
     const char* data() const noexcept { return bytes_.data(); }
     std::size_t size() const noexcept { return bytes_.size(); }
@@ -31,7 +30,7 @@ public:
         ar(bytes_);
     }
 
-private:
+  private:
     std::string bytes_;
 };
 

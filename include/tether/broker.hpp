@@ -13,7 +13,7 @@ class BrokerImpl;
 }
 
 class Broker {
-public:
+  public:
     // Starts the broker thread.
     Broker();
     // Shuts down (see shutdown()) if that was not done yet.
@@ -29,7 +29,7 @@ public:
 
     detail::BrokerImpl& impl() noexcept { return *impl_; }
 
-private:
+  private:
     std::unique_ptr<detail::BrokerImpl> impl_;
 };
 

@@ -13,7 +13,7 @@ namespace tether {
 class Router;
 
 class CallContext {
-public:
+  public:
     CallContext(Router& router, Context caller, Context parent)
         : router_(router), caller_(std::move(caller)), parent_(std::move(parent)) {}
 
@@ -24,7 +24,7 @@ public:
     // This context's parent.
     const Context& parent() const noexcept { return parent_; }
 
-private:
+  private:
     Router& router_;
     Context caller_;
     Context parent_;

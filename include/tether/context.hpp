@@ -27,7 +27,7 @@ ContextRef decode_context(std::uint32_t id, std::string name);
 }  // namespace detail
 
 class Context {
-public:
+  public:
     // An empty handle: calls on it throw ChannelError.
     Context() = default;
     explicit Context(detail::ContextRef ref) : ref_(std::move(ref)) {}
@@ -40,8 +40,8 @@ public:
     // compile time. Throws CallError (the function threw), ChannelError (the
     // context is gone). Thread safety: any thread.
     template <class R, class... P, class... A>
-    auto call(R (*function)(P...), A&&... arguments) const
-        -> typename detail::Signature<R (*)(P...)>::Result;
+    auto call(R (*function)(P...), A&&... arguments) const ->
+        typename detail::Signature<R (*)(P...)>::Result;
 
     // Sends the call and returns at once; the Receiver yields the result.
     template <class R, class... P, class... A>
@@ -79,13 +79,13 @@ public:
         ref_ = detail::decode_context(id, std::move(name));
     }
 
-private:
+  private:
     detail::ContextRef ref_;
 };
 
 template <class R, class... P, class... A>
-auto Context::call(R (*function)(P...), A&&... arguments) const
-    -> typename detail::Signature<R (*)(P...)>::Result {
+auto Context::call(R (*function)(P...), A&&... arguments) const ->
+    typename detail::Signature<R (*)(P...)>::Result {
     return call_async(function, std::forward<A>(arguments)...).get();
 }
 
@@ -95,8 +95,8 @@ auto Context::call_async(R (*function)(P...), A&&... arguments) const
     static_assert(detail::check_call<R (*)(P...), A&&...>(),
                   "tether: the call does not match the exported function's parameters");
     using Result = typename detail::Signature<R (*)(P...)>::Result;
-    return Receiver<Result>(
-        detail::send_call(ref_, detail::encode_call(ref_, function, std::forward<A>(arguments)...)));
+    return Receiver<Result>(detail::send_call(
+        ref_, detail::encode_call(ref_, function, std::forward<A>(arguments)...)));
 }
 
 template <class R, class... P, class... A>

@@ -12,7 +12,7 @@
 namespace tether {
 
 class Error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -20,7 +20,7 @@ public:
 // was thrown (also for throws that are not std::exception), `backtrace()`
 // the throw site's stack where it could be captured (may be empty).
 class CallError : public Error {
-public:
+  public:
     CallError(std::string type_name, std::string message, std::string context_name,
               std::string backtrace);
 
@@ -29,7 +29,7 @@ public:
     const std::string& context_name() const noexcept { return context_name_; }
     const std::string& backtrace() const noexcept { return backtrace_; }
 
-private:
+  private:
     std::string type_name_;
     std::string message_;
     std::string context_name_;
@@ -40,40 +40,40 @@ private:
 // ("no route to 7", "invalid handle", "message too large (max N bytes)",
 // "context local.12 disconnected: exited with status 1", ...).
 class ChannelError : public Error {
-public:
+  public:
     ChannelError(std::string context_name, std::string reason);
 
     const std::string& context_name() const noexcept { return context_name_; }
     const std::string& reason() const noexcept { return reason_; }
 
-private:
+  private:
     std::string context_name_;
     std::string reason_;
 };
 
 class TimeoutError : public Error {
-public:
+  public:
     explicit TimeoutError(const std::string& what = "tether: timed out");
 };
 
 // A context could not be started. `reason()` names the phase that failed;
 // `diagnostics()` holds the last lines the child or transport printed.
 class ConnectError : public Error {
-public:
+  public:
     ConnectError(std::string context_name, std::string reason, std::string diagnostics = {});
 
     const std::string& context_name() const noexcept { return context_name_; }
     const std::string& reason() const noexcept { return reason_; }
     const std::string& diagnostics() const noexcept { return diagnostics_; }
 
-private:
+  private:
     std::string context_name_;
     std::string reason_;
     std::string diagnostics_;
 };
 
 class SelectError : public Error {
-public:
+  public:
     explicit SelectError(const std::string& what = "tether: get() on an empty Select");
 };
 

@@ -29,7 +29,8 @@ decltype(auto) apply_exported(CallContext& cc, Values& values, std::index_sequen
     using Sig = Signature<F>;
     using Declared = typename Sig::Declared;
     if constexpr (Sig::takes_call_context) {
-        return Function(cc, std::forward<std::tuple_element_t<I, Declared>>(std::get<I>(values))...);
+        return Function(cc,
+                        std::forward<std::tuple_element_t<I, Declared>>(std::get<I>(values))...);
     } else {
         (void)cc;
         return Function(std::forward<std::tuple_element_t<I, Declared>>(std::get<I>(values))...);
@@ -69,6 +70,6 @@ bool export_function(const char* name) {
 
 #define TETHER_EXPORT_CONCAT2(a, b) a##b
 #define TETHER_EXPORT_CONCAT(a, b) TETHER_EXPORT_CONCAT2(a, b)
-#define TETHER_EXPORT(function)                                                            \
+#define TETHER_EXPORT(function)                                                              \
     [[maybe_unused]] static const bool TETHER_EXPORT_CONCAT(tether_exported_, __COUNTER__) = \
         ::tether::detail::export_function<&function>(#function)

@@ -19,7 +19,7 @@ class Select;
 
 template <class T>
 class Receiver {
-public:
+  public:
     Receiver() = default;
     explicit Receiver(std::shared_ptr<detail::ReplySlot> slot) : slot_(std::move(slot)) {}
     Receiver(Receiver&&) noexcept = default;
@@ -39,7 +39,7 @@ public:
     // The context the call went to.
     Context context() const { return Context(slot().respondent()); }
 
-private:
+  private:
     friend class Select<T>;
 
     const detail::ReplySlot& slot() const {

@@ -17,7 +17,7 @@ class RouterCore;
 }
 
 class Router {
-public:
+  public:
     explicit Router(Broker& broker, RouterOptions options = {});
     // Shuts down the contexts this router started, waiting until they are gone.
     ~Router();
@@ -39,7 +39,7 @@ public:
     explicit Router(std::shared_ptr<detail::RouterCore> core);
     detail::RouterCore& core() noexcept { return *core_; }
 
-private:
+  private:
     std::shared_ptr<detail::RouterCore> core_;
 };
 

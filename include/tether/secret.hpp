@@ -11,7 +11,7 @@
 namespace tether {
 
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string value) : value_(std::move(value)) {}
     Secret(const Secret& other) : value_(other.value_) {}
@@ -31,7 +31,7 @@ public:
         ar(value_);
     }
 
-private:
+  private:
     void wipe() noexcept;
 
     std::string value_;

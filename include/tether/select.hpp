@@ -23,16 +23,16 @@ namespace tether {
 
 template <class T>
 class Select {
-public:
+  public:
     // One arrived result.
     class Done {
-    public:
+      public:
         // The context that answered.
         Context context() const { return Context(slot_->respondent()); }
         // Its result, or throws that call's CallError / ChannelError.
         T value() const { return detail::decode_reply<T>(slot_->respondent(), reply_); }
 
-    private:
+      private:
         friend class Select;
         Done(std::shared_ptr<detail::ReplySlot> slot, detail::Reply reply)
             : slot_(std::move(slot)), reply_(std::move(reply)) {}
@@ -70,7 +70,7 @@ public:
     Done get() { return next(std::nullopt); }
     Done get(std::chrono::milliseconds timeout) { return next(timeout); }
 
-private:
+  private:
     Done next(std::optional<std::chrono::milliseconds> timeout) {
         if (pending_ == 0) {
             throw SelectError();

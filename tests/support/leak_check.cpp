@@ -57,7 +57,7 @@ std::string fd_target(int fd) {
 }
 
 class LeakCheck : public ::testing::EmptyTestEventListener {
-public:
+  public:
     void OnTestStart(const ::testing::TestInfo&) override { before_ = snapshot(); }
 
     void OnTestEnd(const ::testing::TestInfo& info) override {
@@ -84,7 +84,7 @@ public:
         }
     }
 
-private:
+  private:
     std::string check() const {
         std::ostringstream out;
         ProcessSnapshot now = snapshot();
@@ -108,7 +108,9 @@ private:
 
 }  // namespace
 
-ProcessSnapshot snapshot() { return ProcessSnapshot{open_fds(), thread_count()}; }
+ProcessSnapshot snapshot() {
+    return ProcessSnapshot{open_fds(), thread_count()};
+}
 
 std::vector<std::string> child_processes() {
     std::vector<std::string> out;
@@ -137,8 +139,7 @@ std::vector<std::string> child_processes() {
         pid_t ppid = 0;
         rest >> state >> ppid;
         if (ppid == self) {
-            out.push_back(std::to_string(pid) + " " + state + " " +
-                          line.substr(0, close + 1));
+            out.push_back(std::to_string(pid) + " " + state + " " + line.substr(0, close + 1));
         }
     }
     ::closedir(dir);

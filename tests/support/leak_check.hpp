@@ -2,9 +2,9 @@
 // (alive or zombie). A leak fails the run with what leaked.
 #pragma once
 
+#include <sys/types.h>
 #include <set>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace tether::testing {

@@ -53,7 +53,7 @@ std::string encode_call(const ContextRef& to, F function, A&&... arguments);
 // Sets which router Context values decode against on this thread, for the
 // scope's lifetime.
 class DecodeScope {
-public:
+  public:
     explicit DecodeScope(const std::weak_ptr<RouterCore>& core);
     ~DecodeScope();
     DecodeScope(const DecodeScope&) = delete;
@@ -61,7 +61,7 @@ public:
 
     static const std::weak_ptr<RouterCore>* current() noexcept;
 
-private:
+  private:
     const std::weak_ptr<RouterCore>* previous_;
 };
 

@@ -26,18 +26,18 @@ struct ContextRef {
 };
 
 struct Reply {
-    bool dead = false;     // payload is then the reason text
-    std::string payload;   // status byte + value, or status byte + CallError
+    bool dead = false;    // payload is then the reason text
+    std::string payload;  // status byte + value, or status byte + CallError
 };
 
 // The arrival order of a Select's members. Thread safety: any thread.
 class SelectQueue {
-public:
+  public:
     void push(std::size_t index);
     // Throws TimeoutError when `timeout` passes first (nullopt: wait forever).
     std::size_t pop(std::optional<std::chrono::milliseconds> timeout);
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<std::size_t> order_;
@@ -46,7 +46,7 @@ private:
 // Thread safety: deliver() from any thread, the waiting functions from the
 // one thread that owns the Receiver or Select.
 class ReplySlot {
-public:
+  public:
     explicit ReplySlot(ContextRef respondent) : respondent_(std::move(respondent)) {}
 
     // The first reply wins; later ones (a dead reply racing a real one) are
@@ -63,7 +63,7 @@ public:
 
     const ContextRef& respondent() const noexcept { return respondent_; }
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
     std::optional<Reply> reply_;

@@ -29,7 +29,7 @@
 namespace tether::detail {
 
 class WireWriter : public cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision> {
-public:
+  public:
     explicit WireWriter(std::string& out)
         : cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision>(this), out_(out) {}
 
@@ -37,18 +37,18 @@ public:
         out_.append(static_cast<const char*>(data), size);
     }
 
-private:
+  private:
     std::string& out_;
 };
 
 // Thrown for any payload that does not decode into the declared types.
 class WireError : public cereal::Exception {
-public:
+  public:
     using cereal::Exception::Exception;
 };
 
 class WireReader : public cereal::InputArchive<WireReader, cereal::AllowEmptyClassElision> {
-public:
+  public:
     explicit WireReader(std::string_view in)
         : cereal::InputArchive<WireReader, cereal::AllowEmptyClassElision>(this), in_(in) {}
 
@@ -73,14 +73,14 @@ public:
 
     std::size_t remaining() const noexcept { return in_.size() - pos_; }
 
-private:
+  private:
     std::string_view in_;
     std::size_t pos_ = 0;
 };
 
 template <class T>
 inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(WireWriter& ar,
-                                                                            const T& t) {
+                                                                           const T& t) {
     ar.saveBinary(std::addressof(t), sizeof(t));
 }
 

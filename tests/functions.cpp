@@ -1,0 +1,203 @@
+#include "functions.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "core/router_core.hpp"
+#include "core/stream.hpp"
+
+namespace tt {
+
+int add(int a, int b) {
+    return a + b;
+}
+std::string greet(const std::string& who) {
+    return "hello " + who;
+}
+int pid() {
+    return ::getpid();
+}
+
+std::string argv0() {
+    std::ifstream in("/proc/self/cmdline");
+    std::string first;
+    std::getline(in, first, '\0');
+    return first;
+}
+
+std::vector<int> doubled(std::vector<int> values) {
+    for (int& v : values) {
+        v *= 2;
+    }
+    return values;
+}
+
+std::map<std::string, int> count_words(const std::vector<std::string>& words) {
+    std::map<std::string, int> counts;
+    for (const auto& w : words) {
+        ++counts[w];
+    }
+    return counts;
+}
+
+std::optional<std::string> maybe(bool give) {
+    return give ? std::optional<std::string>("here") : std::nullopt;
+}
+
+std::tuple<int, std::string, double> tuple_of(int a) {
+    return {a, std::to_string(a), a * 0.5};
+}
+
+std::variant<int, std::string> variant_of(bool text) {
+    if (text) {
+        return std::string("text");
+    }
+    return 7;
+}
+
+Point move_point(Point p, int dx) {
+    p.x += dx;
+    p.label += "!";
+    return p;
+}
+
+tether::Blob echo_blob(tether::Blob blob) {
+    return blob;
+}
+std::string reveal(tether::Secret secret) {
+    return secret.reveal();
+}
+void nothing() {}
+void fail_std(const std::string& message) {
+    throw MyError(message);
+}
+void fail_custom() {
+    throw CustomError{42};
+}
+void fail_int() {
+    throw 7;
+}
+
+int sleep_ms(int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return ms;
+}
+
+namespace {
+std::mutex g_recorded_mutex;
+std::vector<int> g_recorded;
+}  // namespace
+
+void record(int value) {
+    std::lock_guard lock(g_recorded_mutex);
+    g_recorded.push_back(value);
+}
+
+std::vector<int> recorded() {
+    std::lock_guard lock(g_recorded_mutex);
+    return g_recorded;
+}
+
+std::string print_line(const std::string& line) {
+    std::cout << line << std::endl;
+    return line;
+}
+
+int print_bulk(int lines, int width) {
+    std::string body(static_cast<std::size_t>(width), 'x');
+    for (int i = 0; i < lines; ++i) {
+        std::cout << "bulk " << i << " " << body << "\n";
+    }
+    std::cout.flush();
+    return lines;
+}
+
+std::string whoami(tether::CallContext& cc) {
+    return cc.router().myself().name() + "|" + cc.caller().name() + "|" +
+           std::to_string(cc.parent().id()) + "|" + std::to_string(cc.router().myself().id());
+}
+
+std::size_t max_message_size(tether::CallContext& cc) {
+    return cc.router().options().max_message_size;
+}
+
+tether::Context start_local_here(tether::CallContext& cc) {
+    return cc.router().local();
+}
+
+int call_add_in_new_child(tether::CallContext& cc, int a, int b) {
+    tether::Context child = cc.router().local();
+    int r = child.call(add, a, b);
+    child.shutdown(true);
+    return r;
+}
+
+int sleep_in(tether::CallContext&, tether::Context target, std::string marker, int ms) {
+    return target.call(touch_and_sleep, marker, ms);
+}
+
+int touch_and_sleep(std::string marker, int ms) {
+    if (!marker.empty()) {
+        std::ofstream(marker) << "here\n";
+    }
+    return sleep_ms(ms);
+}
+
+std::string temp_path(const std::string& stem) {
+    static int counter = 0;
+    return "/tmp/tether-test-" + stem + "-" + std::to_string(::getpid()) + "-" +
+           std::to_string(++counter);
+}
+
+void wait_for_file(const std::string& path) {
+    // Bounded: 10 s of 1 ms polls for a file another process creates.
+    for (int i = 0; i < 10000 && ::access(path.c_str(), F_OK) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ::unlink(path.c_str());
+}
+
+void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
+    cc.router().core().parent_stream()->write_raw(std::move(bytes));
+}
+
+std::string reply_too_large(int bytes) {
+    return std::string(static_cast<std::size_t>(bytes), 'r');
+}
+
+}  // namespace tt
+
+TETHER_EXPORT(tt::add);
+TETHER_EXPORT(tt::greet);
+TETHER_EXPORT(tt::pid);
+TETHER_EXPORT(tt::argv0);
+TETHER_EXPORT(tt::doubled);
+TETHER_EXPORT(tt::count_words);
+TETHER_EXPORT(tt::maybe);
+TETHER_EXPORT(tt::tuple_of);
+TETHER_EXPORT(tt::variant_of);
+TETHER_EXPORT(tt::move_point);
+TETHER_EXPORT(tt::echo_blob);
+TETHER_EXPORT(tt::reveal);
+TETHER_EXPORT(tt::nothing);
+TETHER_EXPORT(tt::fail_std);
+TETHER_EXPORT(tt::fail_custom);
+TETHER_EXPORT(tt::fail_int);
+TETHER_EXPORT(tt::sleep_ms);
+TETHER_EXPORT(tt::record);
+TETHER_EXPORT(tt::recorded);
+TETHER_EXPORT(tt::print_line);
+TETHER_EXPORT(tt::print_bulk);
+TETHER_EXPORT(tt::whoami);
+TETHER_EXPORT(tt::max_message_size);
+TETHER_EXPORT(tt::start_local_here);
+TETHER_EXPORT(tt::call_add_in_new_child);
+TETHER_EXPORT(tt::sleep_in);
+TETHER_EXPORT(tt::touch_and_sleep);
+TETHER_EXPORT(tt::write_raw_to_parent);
+TETHER_EXPORT(tt::reply_too_large);

@@ -1,0 +1,71 @@
+// Functions the tests call in child contexts. The test program is also the
+// program every child runs, so they are exported once, here, for all tests.
+#pragma once
+
+#include <tether/tether.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+namespace tt {
+
+struct Point {
+    int x = 0;
+    int y = 0;
+    std::string label;
+    template <class Archive>
+    void serialize(Archive& ar) {
+        ar(x, y, label);
+    }
+    friend bool operator==(const Point&, const Point&) = default;
+};
+
+struct CustomError {
+    int code;
+};
+
+class MyError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+int add(int a, int b);
+std::string greet(const std::string& who);
+int pid();
+std::string argv0();
+std::vector<int> doubled(std::vector<int> values);
+std::map<std::string, int> count_words(const std::vector<std::string>& words);
+std::optional<std::string> maybe(bool give);
+std::tuple<int, std::string, double> tuple_of(int a);
+std::variant<int, std::string> variant_of(bool text);
+Point move_point(Point p, int dx);
+tether::Blob echo_blob(tether::Blob blob);
+std::string reveal(tether::Secret secret);
+void nothing();
+void fail_std(const std::string& message);
+void fail_custom();
+void fail_int();
+int sleep_ms(int ms);
+void record(int value);
+std::vector<int> recorded();
+std::string print_line(const std::string& line);
+int print_bulk(int lines, int width);
+std::string whoami(tether::CallContext& cc);
+std::size_t max_message_size(tether::CallContext& cc);
+tether::Context start_local_here(tether::CallContext& cc);
+int call_add_in_new_child(tether::CallContext& cc, int a, int b);
+// Calls touch_and_sleep(marker, ms) in `target`.
+int sleep_in(tether::CallContext& cc, tether::Context target, std::string marker, int ms);
+// Creates the file `marker` (if not empty), then sleeps.
+int touch_and_sleep(std::string marker, int ms);
+// Test-side helpers (not exported).
+std::string temp_path(const std::string& stem);
+void wait_for_file(const std::string& path);
+void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
+std::string reply_too_large(int bytes);
+
+}  // namespace tt

@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "functions.hpp"
+#include "harness.hpp"
+
+namespace {
+
+// Sends tether's log to a temporary file for the test's duration.
+class LogCapture {
+  public:
+    LogCapture() : path_(tt::temp_path("log")) { tether::log_to_file(path_); }
+    ~LogCapture() {
+        tether::log_to_file("");
+        ::unlink(path_.c_str());
+    }
+    std::string text() const {
+        std::ifstream in(path_);
+        std::ostringstream all;
+        all << in.rdbuf();
+        return all.str();
+    }
+    std::size_t count(const std::string& needle) const {
+        std::string all = text();
+        std::size_t n = 0;
+        for (std::size_t at = all.find(needle); at != std::string::npos;
+             at = all.find(needle, at + 1)) {
+            ++n;
+        }
+        return n;
+    }
+
+  private:
+    std::string path_;
+};
+
+}  // namespace
+
+TEST(Logging, ChildStdoutReachesTheMasterLogBeforeTheReply) {
+    LogCapture log;
+    tt::Master master;
+    tether::Context child = master.router.local();
+    child.call(tt::print_line, "Hello from remote context!");
+    EXPECT_TRUE(tt::contains(log.text(),
+                             "tether.ctx." + child.name() + ": stdout: Hello from remote context!"))
+        << log.text();
+}
+
+TEST(Logging, OneMebibyteOfStdoutNeitherBlocksNorLosesLines) {
+    LogCapture log;
+    tt::Master master;
+    tether::Context child = master.router.local();
+    // 16384 lines of 64 bytes each.
+    EXPECT_EQ(child.call(tt::print_bulk, 16384, 50), 16384);
+    EXPECT_EQ(log.count(": stdout: bulk "), 16384u);
+    EXPECT_EQ(log.count(": stdout: bulk 16383 "), 1u);
+    EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+}
+
+TEST(Logging, ChildStderrAndLogRecordsAreForwarded) {
+    LogCapture log;
+    tether::set_log_level("debug");
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    grandchild.call(tt::print_line, "from the grandchild");
+    grandchild.shutdown(true);
+    child.shutdown(true);
+    std::string all = log.text();
+    // The child's own debug records, forwarded under its name.
+    EXPECT_TRUE(
+        tt::contains(all, "tether.ctx." + child.name() + ": tether.child: " + child.name() + " up"))
+        << all;
+    EXPECT_TRUE(
+        tt::contains(all, "tether.ctx." + grandchild.name() + ": stdout: from the grandchild"))
+        << all;
+    tether::set_log_level("info");
+}
+
+TEST(Logging, IoLevelRecordsEveryMessage) {
+    LogCapture log;
+    tether::set_log_level("io");
+    tt::Master master;
+    tether::Context child = master.router.local();
+    EXPECT_EQ(child.call(tt::reveal, tether::Secret("hunter2-secret")), "hunter2-secret");
+    tether::set_log_level("info");
+    std::string all = log.text();
+    EXPECT_TRUE(tt::contains(all, "tether.io: " + child.name() + " -> dst=")) << all;
+    EXPECT_TRUE(tt::contains(all, "handle=101")) << all;
+    // Payloads are never logged, only their sizes.
+    EXPECT_FALSE(tt::contains(all, "hunter2-secret")) << all;
+}
+
+TEST(Logging, SecretsAndBlobsPrintRedacted) {
+    std::ostringstream out;
+    out << tether::Secret("pw") << " " << tether::Blob(std::string(5, 'x'));
+    EXPECT_EQ(out.str(), "*** Blob(5 bytes)");
+}
+
+TEST(Logging, UnknownLevelIsRefused) {
+    EXPECT_THROW(tether::set_log_level("loud"), tether::Error);
+}

@@ -1,0 +1,125 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "functions.hpp"
+#include "harness.hpp"
+
+using namespace std::chrono_literals;
+
+TEST(Recursion, TenDeepChainOfLocalContexts) {
+    tt::Master master;
+    std::vector<tether::Context> chain{master.router.local()};
+    for (int depth = 1; depth < 10; ++depth) {
+        chain.push_back(master.router.local({.via = chain.back()}));
+    }
+    std::set<int> pids;
+    for (auto& c : chain) {
+        pids.insert(c.call(tt::pid));
+    }
+    EXPECT_EQ(pids.size(), 10u);
+    // Named for the whole chain, called directly from the master.
+    EXPECT_TRUE(tt::contains(chain[9].name(), chain[8].name() + ".local."));
+    EXPECT_EQ(chain[9].call(tt::add, 40, 2), 42);
+    std::string who = chain[9].call(tt::whoami);
+    EXPECT_EQ(who, chain[9].name() + "|master|" + std::to_string(chain[8].id()) + "|" +
+                       std::to_string(chain[9].id()));
+}
+
+TEST(Recursion, ViaFailureIsAConnectErrorNamingTheIntermediary) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    try {
+        master.router.local({.program = {"/bin/false"}, .via = child});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), child.name())) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "exited with status 1")) << e.what();
+    }
+    EXPECT_EQ(child.call(tt::add, 1, 1), 2);
+}
+
+// Each case: a waiter on some context, then one context in the chain dies.
+// The waiter must fail with ChannelError well before its call would finish.
+namespace {
+
+void expect_prompt_channel_error(tether::Receiver<int>& waiter) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(waiter.get(20s), tether::ChannelError);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+}  // namespace
+
+TEST(Disconnect, DirectChild) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    int pid = child.call(tt::pid);
+    auto waiter = child.call_async(tt::sleep_ms, 30000);
+    ::kill(pid, SIGKILL);
+    expect_prompt_channel_error(waiter);
+    EXPECT_THROW(child.call(tt::add, 1, 1), tether::ChannelError);
+}
+
+TEST(Disconnect, Grandchild) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    int pid = grandchild.call(tt::pid);
+    auto waiter = grandchild.call_async(tt::sleep_ms, 30000);
+    ::kill(pid, SIGKILL);
+    expect_prompt_channel_error(waiter);
+    EXPECT_EQ(child.call(tt::add, 1, 1), 2);  // the intermediary is fine
+}
+
+TEST(Disconnect, Intermediary) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    int child_pid = child.call(tt::pid);
+    auto on_grandchild = grandchild.call_async(tt::sleep_ms, 30000);
+    auto on_child = child.call_async(tt::sleep_ms, 30000);
+    ::kill(child_pid, SIGKILL);
+    expect_prompt_channel_error(on_grandchild);
+    expect_prompt_channel_error(on_child);
+    EXPECT_THROW(grandchild.call(tt::add, 1, 1), tether::ChannelError);
+}
+
+TEST(Disconnect, SiblingWaiterInsideAnotherChild) {
+    // Sibling routing must be on for one child to call another.
+    tt::Master master(tether::RouterOptions{.unidirectional = false});
+    tether::Context a = master.router.local();
+    tether::Context b = master.router.local();
+    int b_pid = b.call(tt::pid);
+    // a waits on b; b dies; a's waiter fails, so a's call fails.
+    std::string marker = tt::temp_path("sibling");
+    auto waiter = a.call_async(tt::sleep_in, b, marker, 30000);
+    // b creates the marker when a's call has reached it.
+    tt::wait_for_file(marker);
+    ::kill(b_pid, SIGKILL);
+    auto start = std::chrono::steady_clock::now();
+    try {
+        waiter.get(20s);
+        FAIL() << "no error";
+    } catch (const tether::CallError& e) {
+        EXPECT_EQ(e.type_name(), "tether::ChannelError") << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_EQ(a.call(tt::add, 1, 1), 2);
+}
+
+TEST(Disconnect, SiblingsCannotReachEachOtherByDefault) {
+    tt::Master master;
+    tether::Context a = master.router.local();
+    tether::Context b = master.router.local();
+    try {
+        a.call(tt::sleep_in, b, std::string(), 1);
+        FAIL() << "no error";
+    } catch (const tether::CallError& e) {
+        EXPECT_EQ(e.type_name(), "tether::ChannelError");
+        EXPECT_TRUE(tt::contains(e.message(), "routing mode prevents forward")) << e.what();
+    }
+}

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include "core/message.hpp"
+#include "core/router_core.hpp"
+#include "functions.hpp"
+#include "harness.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string channel_reason(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const tether::ChannelError& e) {
+        return e.reason();
+    }
+    return "(no ChannelError)";
+}
+
+}  // namespace
+
+TEST(Router, OversizeCallIsRefusedAndTheContextStaysUsable) {
+    tt::Master master(tether::RouterOptions{.max_message_size = 64 * 1024});
+    tether::Context child = master.router.local();
+    std::string reason = channel_reason(
+        [&] { child.call(tt::echo_blob, tether::Blob(std::string(128 * 1024, 'x'))); });
+    EXPECT_EQ(reason, "message too large (max 65536 bytes)");
+    EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+    EXPECT_EQ(child.call(tt::echo_blob, tether::Blob(std::string(1000, 'y'))).size(), 1000u);
+}
+
+TEST(Router, OversizeReplyIsRefusedInTheChild) {
+    tt::Master master(tether::RouterOptions{.max_message_size = 64 * 1024});
+    tether::Context child = master.router.local();
+    EXPECT_EQ(child.call(tt::max_message_size), 64u * 1024u);
+    std::string reason = channel_reason([&] { child.call(tt::reply_too_large, 100 * 1024); });
+    EXPECT_EQ(reason, "message too large (max 65536 bytes)");
+    EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+}
+
+TEST(Router, MaxMessageSizeIsInheritedByGrandchildren) {
+    tt::Master master(tether::RouterOptions{.max_message_size = 70000});
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    EXPECT_EQ(grandchild.call(tt::max_message_size), 70000u);
+}
+
+TEST(Router, UnknownContextGivesNoRoute) {
+    tt::Master master;
+    tether::Context ghost(master.router.core().ref(1234, "ghost"));
+    EXPECT_EQ(channel_reason([&] { ghost.call(tt::add, 1, 2); }), "no route to 1234, my ID is 0");
+}
+
+TEST(Router, UnknownHandleGivesInvalidHandle) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    auto slot = master.router.core().request(child.ref(), 777, "");
+    tether::Receiver<int> rx(slot);
+    EXPECT_EQ(channel_reason([&] { rx.get(10s); }), "invalid handle");
+    EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+}
+
+TEST(Router, TheMasterRunsNoCalls) {
+    tt::Master master;
+    EXPECT_EQ(channel_reason([&] { master.router.myself().call(tt::add, 1, 2); }),
+              "refused by policy");
+}
+
+TEST(Router, CallAfterShutdownWaitIsAChannelError) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    child.shutdown(true);
+    EXPECT_TRUE(tt::contains(channel_reason([&] { child.call(tt::add, 1, 2); }), "no route to"));
+}
+
+TEST(Router, MalformedFrameFromAChildClosesOnlyThatStream) {
+    tt::Master master;
+    tether::Context bad = master.router.local();
+    tether::Context good = master.router.local();
+    tether::Receiver<int> busy_good = good.call_async(tt::sleep_ms, 200);
+    // Garbage in place of a frame header (bad magic); its reply never comes.
+    auto waiting = bad.call_async(tt::write_raw_to_parent, std::string(40, '\x55'));
+    EXPECT_THROW(waiting.get(10s), tether::ChannelError);
+    EXPECT_EQ(busy_good.get(10s), 200);  // accepted before, still delivered
+    EXPECT_EQ(good.call(tt::add, 2, 3), 5);
+    EXPECT_THROW(bad.call(tt::add, 2, 3), tether::ChannelError);
+}
+
+TEST(Router, OversizeLengthFromAChildClosesOnlyThatStream) {
+    tt::Master master(tether::RouterOptions{.max_message_size = 4096});
+    tether::Context bad = master.router.local();
+    tether::Context good = master.router.local();
+    tether::detail::Message m;
+    m.dst = 0;
+    m.src = bad.id();
+    m.auth = bad.id();
+    m.handle = 1000;
+    m.payload = std::string(10, 'x');
+    auto header = tether::detail::encode_header(m);
+    // Claim a length past max_message_size; send only the header.
+    header[24] = 0xff;
+    header[25] = 0xff;
+    header[26] = 0x00;
+    std::string raw(header.begin(), header.end());
+    auto waiting = bad.call_async(tt::write_raw_to_parent, raw);
+    EXPECT_THROW(waiting.get(10s), tether::ChannelError);
+    EXPECT_EQ(good.call(tt::add, 2, 3), 5);
+}
