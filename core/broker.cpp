@@ -53,20 +53,19 @@ void BrokerImpl::remove_participant(ShutdownParticipant* participant) {
 }
 
 void BrokerImpl::shutdown() {
-    if (stopping_.exchange(true)) {
-        if (thread_.joinable() && !on_broker_thread()) {
-            thread_.join();
-        }
-        return;
-    }
     if (on_broker_thread()) {
         TETHER_LOG(LogLevel::error, "tether.broker", "shutdown() called on the broker thread");
         std::terminate();
     }
+    // A second caller waits here until the first has finished.
+    std::lock_guard once(shutdown_mutex_);
+    if (stopping_.exchange(true)) {
+        return;
+    }
     std::vector<ShutdownParticipant*> participants;
     {
         std::lock_guard lock(mutex_);
-        participants = participants_;
+        participants.swap(participants_);
     }
     for (ShutdownParticipant* p : participants) {
         p->on_broker_shutdown();

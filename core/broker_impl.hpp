@@ -78,6 +78,7 @@ class BrokerImpl {
     std::atomic<bool> stopping_{false};
     std::atomic<bool> stopped_{false};
     std::mutex mutex_;
+    std::mutex shutdown_mutex_;
     std::vector<ShutdownParticipant*> participants_;
     std::thread thread_;
     std::thread::id thread_id_;

@@ -12,8 +12,10 @@ thread_local const std::weak_ptr<RouterCore>* t_decoding = nullptr;
 std::shared_ptr<RouterCore> lock_core(const ContextRef& ref) {
     std::shared_ptr<RouterCore> core = ref.core.lock();
     if (!core) {
-        throw ChannelError(ref.name.empty() ? "context " + std::to_string(ref.id) : ref.name,
-                           "its router no longer exists");
+        if (ref.name.empty()) {
+            throw ChannelError("(empty Context)", "this Context handle names no context");
+        }
+        throw ChannelError(ref.name, "its router no longer exists");
     }
     return core;
 }
@@ -49,8 +51,9 @@ ContextRef decode_context(std::uint32_t id, std::string name) {
     return ref;
 }
 
-DecodeScope::DecodeScope(const std::weak_ptr<RouterCore>& core) : previous_(t_decoding) {
-    t_decoding = &core;
+DecodeScope::DecodeScope(const std::weak_ptr<RouterCore>& core)
+    : core_(core), previous_(t_decoding) {
+    t_decoding = &core_;
 }
 
 DecodeScope::~DecodeScope() {

@@ -9,6 +9,14 @@
 // Wraps the runtime's __cxa_throw: record, then throw as usual. An executable
 // linking tether defines the symbol, so every throw in the process (libstdc++'s
 // own included) comes through here first.
+namespace tether::detail {
+// Referenced from throw_trace.cpp so that this file is always linked in: a
+// sanitizer runtime that defines __cxa_throw itself would otherwise satisfy
+// the symbol first and the wrapper would be left out of the archive pull.
+extern const bool cxa_throw_wrapped;
+const bool cxa_throw_wrapped = true;
+}  // namespace tether::detail
+
 extern "C" {
 using CxaThrow = void (*)(void*, std::type_info*, void (*)(void*));
 

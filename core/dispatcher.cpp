@@ -67,6 +67,11 @@ bool Dispatcher::enqueue(Message& call) {
     return true;
 }
 
+bool Dispatcher::busy() {
+    std::lock_guard lock(mutex_);
+    return busy_;
+}
+
 bool Dispatcher::close(Why why) {
     bool busy;
     std::deque<Message> dropped;
@@ -107,6 +112,7 @@ int Dispatcher::run() {
 void Dispatcher::serve(Message call) {
     std::string reply;
     std::string function = "?";
+    ThrowTraceScope trace;
     try {
         WireReader in(call.payload);
         in(function);
@@ -119,7 +125,6 @@ void Dispatcher::serve(Message call) {
         CallContext cc(router_, Context(core_.ref(call.src)),
                        Context(core_.ref(core_.parent_ids().front())));
         DecodeScope scope(core_.weak_from_this());
-        ThrowTraceScope trace;
         invoke(cc, in, reply);
     } catch (...) {
         reply = encode_current_exception(core_.name());

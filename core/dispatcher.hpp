@@ -33,6 +33,9 @@ class Dispatcher {
     // whether a call was in progress.
     bool close(Why why);
 
+    // Whether a call is running now.
+    bool busy();
+
     // Runs before each reply leaves: flushes the child's stdout so that lines
     // printed by a call reach the master before its result.
     void set_before_reply(std::function<void()> hook) { before_reply_ = std::move(hook); }

@@ -34,7 +34,11 @@ RouterCore::RouterCore(BrokerImpl& broker, RouterOptions options, Identity ident
     broker_.add_participant(this);
 }
 
-RouterCore::~RouterCore() {
+// Leaves the broker alone: the last reference may go while the broker's
+// io_context destroys its handlers. detach() is the way out of the broker.
+RouterCore::~RouterCore() = default;
+
+void RouterCore::detach() {
     broker_.remove_participant(this);
 }
 
@@ -50,6 +54,11 @@ std::string RouterCore::name_of(std::uint32_t id) {
     std::lock_guard lock(mutex_);
     auto it = names_.find(id);
     return it != names_.end() ? it->second : "context " + std::to_string(id);
+}
+
+void RouterCore::note_name(std::uint32_t id, const std::string& name) {
+    std::lock_guard lock(mutex_);
+    names_[id] = name;
 }
 
 void RouterCore::check_open() const {
@@ -458,6 +467,12 @@ void RouterCore::handle_local(Stream* from, Message m) {
         deliver_reply(std::move(m));
         return;
     }
+    if (m.dead()) {
+        // A dead message only ever answers a reply handle.
+        TETHER_LOG(LogLevel::debug, kLog, "dead message for handle ", m.handle,
+                   " dropped: ", m.payload);
+        return;
+    }
     bool from_parent = from != nullptr && from == parent_.get();
     try {
         switch (m.handle) {
@@ -607,7 +622,8 @@ void RouterCore::on_shutdown_request() {
     // so it ends itself if the call does not finish within the grace period.
     auto timer = std::make_shared<boost::asio::steady_timer>(broker_.io(), kBusyShutdownGrace);
     timer->async_wait([self = shared_from_this(), timer](const boost::system::error_code& ec) {
-        if (!ec) {
+        std::shared_ptr<Dispatcher> running = self->current_dispatcher();
+        if (!ec && running != nullptr && running->busy()) {
             TETHER_LOG(LogLevel::warning, kLog, "still busy ", kBusyShutdownGrace.count(),
                        " ms after SHUTDOWN: exiting");
             self->on_parent_lost("busy after SHUTDOWN");

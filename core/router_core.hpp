@@ -50,6 +50,8 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     ContextRef ref(std::uint32_t id, std::string name);
     ContextRef ref(std::uint32_t id);  // name from what this router knows
     std::string name_of(std::uint32_t id);
+    // Records the name of a context being started (before it has a route).
+    void note_name(std::uint32_t id, const std::string& name);
 
     // Throws if this router can no longer start contexts or send.
     void check_open() const;
@@ -83,6 +85,9 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void shutdown_context(std::uint32_t id, bool wait);
     // Any thread: shuts down every direct child and waits (bounded).
     void shutdown_children();
+    // Any thread: stop taking part in the broker's shutdown (the Router that
+    // owned this core is gone).
+    void detach();
 
     // --- Child side ---
     void set_parent_stream(std::shared_ptr<Stream> stream);

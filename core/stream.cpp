@@ -107,6 +107,7 @@ bool Stream::parse() {
     while (in_len_ - pos >= kHeaderSize) {
         Header h = decode_header(&in_[pos]);
         if (auto why = check_header(h, max_message_size_)) {
+            TETHER_LOG(LogLevel::error, "tether.stream", name_, ": closing: ", *why);
             close_on_broker(*why);
             return false;
         }

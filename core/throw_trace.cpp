@@ -37,8 +37,10 @@ std::string demangle_frame(const char* line) {
 
 }  // namespace
 
+extern const bool cxa_throw_wrapped;
+
 ThrowTraceScope::ThrowTraceScope() {
-    t_recording = true;
+    t_recording = cxa_throw_wrapped;
     t_frame_count = 0;
 }
 
@@ -56,7 +58,7 @@ std::string last_throw_trace() {
         return {};
     }
     std::string out;
-    // Frame 0 is __cxa_throw itself.
+    // Frame 0 is record_throw itself.
     for (int i = 1; i < t_frame_count; ++i) {
         out += "  #" + std::to_string(i - 1) + " " + demangle_frame(symbols.get()[i]) + "\n";
     }

@@ -51,6 +51,7 @@ Connection::~Connection() = default;
 
 void Connection::start() {
     self_ = shared_from_this();
+    core_.note_name(boot_.context_id, boot_.name);
     Message boot;
     boot.dst = boot_.context_id;
     boot.src = core_.id();

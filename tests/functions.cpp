@@ -1,5 +1,6 @@
 #include "functions.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -170,6 +171,16 @@ std::string reply_too_large(int bytes) {
     return std::string(static_cast<std::size_t>(bytes), 'r');
 }
 
+int nonblocking_stdio() {
+    int bits = 0;
+    for (int fd = 0; fd < 3; ++fd) {
+        if ((::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0) {
+            bits |= 1 << fd;
+        }
+    }
+    return bits;
+}
+
 }  // namespace tt
 
 TETHER_EXPORT(tt::add);
@@ -201,3 +212,4 @@ TETHER_EXPORT(tt::sleep_in);
 TETHER_EXPORT(tt::touch_and_sleep);
 TETHER_EXPORT(tt::write_raw_to_parent);
 TETHER_EXPORT(tt::reply_too_large);
+TETHER_EXPORT(tt::nonblocking_stdio);

@@ -67,5 +67,7 @@ std::string temp_path(const std::string& stem);
 void wait_for_file(const std::string& path);
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
 std::string reply_too_large(int bytes);
+// Bit i set: fd i has O_NONBLOCK (fds 0, 1, 2).
+int nonblocking_stdio();
 
 }  // namespace tt

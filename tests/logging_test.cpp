@@ -95,6 +95,14 @@ TEST(Logging, IoLevelRecordsEveryMessage) {
     EXPECT_FALSE(tt::contains(all, "hunter2-secret")) << all;
 }
 
+TEST(Logging, ChildStdioStaysBlocking) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    EXPECT_EQ(child.call(tt::nonblocking_stdio), 0);
+    EXPECT_EQ(grandchild.call(tt::nonblocking_stdio), 0);
+}
+
 TEST(Logging, SecretsAndBlobsPrintRedacted) {
     std::ostringstream out;
     out << tether::Secret("pw") << " " << tether::Blob(std::string(5, 'x'));

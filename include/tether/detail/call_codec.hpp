@@ -62,6 +62,7 @@ class DecodeScope {
     static const std::weak_ptr<RouterCore>* current() noexcept;
 
   private:
+    std::weak_ptr<RouterCore> core_;
     const std::weak_ptr<RouterCore>* previous_;
 };
 
@@ -96,11 +97,17 @@ T decode_reply(const ContextRef& from, const Reply& reply) {
             throw_malformed_reply(from, "unknown reply status");
         }
         if constexpr (std::is_void_v<T>) {
+            if (in.remaining() != 0) {
+                throw_malformed_reply(from, "bytes after the end of the reply");
+            }
             return;
         } else {
             DecodeScope scope(from.core);
             T value{};
             in(value);
+            if (in.remaining() != 0) {
+                throw_malformed_reply(from, "bytes after the end of the reply");
+            }
             return value;
         }
     } catch (const cereal::Exception& e) {

@@ -34,7 +34,9 @@ class WireWriter : public cereal::OutputArchive<WireWriter, cereal::AllowEmptyCl
         : cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision>(this), out_(out) {}
 
     void saveBinary(const void* data, std::size_t size) {
-        out_.append(static_cast<const char*>(data), size);
+        if (size != 0) {  // an empty vector's data() may be null
+            out_.append(static_cast<const char*>(data), size);
+        }
     }
 
   private:
@@ -57,8 +59,10 @@ class WireReader : public cereal::InputArchive<WireReader, cereal::AllowEmptyCla
             throw WireError("truncated payload: need " + std::to_string(size) + " bytes, " +
                             std::to_string(in_.size() - pos_) + " left");
         }
-        std::memcpy(data, in_.data() + pos_, size);
-        pos_ += size;
+        if (size != 0) {  // an empty vector's data() may be null
+            std::memcpy(data, in_.data() + pos_, size);
+            pos_ += size;
+        }
     }
 
     // A size read from the wire: every element takes at least one byte, so a
