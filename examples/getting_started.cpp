@@ -2,12 +2,14 @@
 // them, and fan a call out over several contexts with Select.
 #include <tether/tether.hpp>
 
+#include <unistd.h>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
-int add(int a, int b) { return a + b; }
+int add(int a, int b) {
+    return a + b;
+}
 
 std::string hello(const std::string& from) {
     std::cout << "Hello from remote context!" << std::endl;

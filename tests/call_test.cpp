@@ -67,6 +67,7 @@ TEST_F(Call, CallsRunOneAtATimeInOrder) {
     for (auto& r : pending) {
         r.get();
     }
+    EXPECT_TRUE(child.call(tt::on_main_thread));
     std::vector<int> seen = child.call(tt::recorded);
     ASSERT_EQ(seen.size(), 400u);
     for (int i = 0; i < 400; ++i) {

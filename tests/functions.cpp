@@ -171,6 +171,10 @@ std::string reply_too_large(int bytes) {
     return std::string(static_cast<std::size_t>(bytes), 'r');
 }
 
+bool on_main_thread() {
+    return ::gettid() == ::getpid();
+}
+
 int nonblocking_stdio() {
     int bits = 0;
     for (int fd = 0; fd < 3; ++fd) {
@@ -213,3 +217,4 @@ TETHER_EXPORT(tt::touch_and_sleep);
 TETHER_EXPORT(tt::write_raw_to_parent);
 TETHER_EXPORT(tt::reply_too_large);
 TETHER_EXPORT(tt::nonblocking_stdio);
+TETHER_EXPORT(tt::on_main_thread);

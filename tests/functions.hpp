@@ -69,5 +69,7 @@ void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
 std::string reply_too_large(int bytes);
 // Bit i set: fd i has O_NONBLOCK (fds 0, 1, 2).
 int nonblocking_stdio();
+// Whether the call runs on the process's main thread.
+bool on_main_thread();
 
 }  // namespace tt

@@ -157,6 +157,9 @@ bool process_alive(pid_t pid) {
 }
 
 void install_leak_check() {
+    // Sanitizer runtimes (TSan) start a helper thread at the first thread
+    // creation; start one now so that it is part of every baseline.
+    std::thread([] {}).join();
     ::testing::UnitTest::GetInstance()->listeners().Append(new LeakCheck());
 }
 
