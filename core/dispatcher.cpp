@@ -4,11 +4,13 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <typeinfo>
 
 #include "core/log.hpp"
 #include "core/registry.hpp"
 #include "core/router_core.hpp"
+#include "core/stream.hpp"
 #include "core/throw_trace.hpp"
 #include "tether/call_context.hpp"
 #include "tether/context.hpp"
@@ -92,11 +94,20 @@ bool Dispatcher::close(Why why) {
 }
 
 int Dispatcher::run() {
+    // While calls wait behind the one running, replies are held back and
+    // leave together; a lone call's reply leaves at once.
+    std::optional<WriteBatch> batch;
     for (;;) {
         Message call;
+        bool more;
         {
             std::unique_lock lock(mutex_);
             busy_ = false;
+            if (queue_.empty() && batch) {
+                lock.unlock();
+                batch.reset();  // everything held leaves before this thread sleeps
+                lock.lock();
+            }
             wake_.wait(lock, [&] { return closed_ || !queue_.empty(); });
             if (closed_) {
                 return why_ == Why::shutdown ? 0 : 1;
@@ -104,6 +115,10 @@ int Dispatcher::run() {
             call = std::move(queue_.front());
             queue_.pop_front();
             busy_ = true;
+            more = !queue_.empty();
+        }
+        if (more && !batch) {
+            batch.emplace();
         }
         serve(std::move(call));
     }

@@ -87,8 +87,7 @@ namespace tether::detail {
 template <class T>
 std::string encode(const T& value) {
     std::string out;
-    WireWriter writer(out);
-    writer(value);
+    encode_exact(out, value);
     return out;
 }
 

@@ -17,8 +17,43 @@ namespace {
 constexpr std::size_t kReadBuffer = 256 * 1024;
 constexpr int kMaxIov = 64;
 constexpr int kReadsPerWake = 32;  // then yield to other streams
+// A batch holds back at most this many frames per stream (one sendmsg's worth).
+constexpr std::size_t kMaxBatchedFrames = kMaxIov / 2;
+
+thread_local WriteBatch* t_batch = nullptr;
 
 }  // namespace
+
+WriteBatch::WriteBatch() : previous_(t_batch) {
+    t_batch = this;
+}
+
+WriteBatch::~WriteBatch() {
+    t_batch = previous_;
+    for (auto& stream : streams_) {
+        stream->flush();
+    }
+}
+
+WriteBatch* WriteBatch::current() noexcept {
+    return t_batch;
+}
+
+void WriteBatch::hold(std::shared_ptr<Stream> stream) {
+    for (const auto& s : streams_) {
+        if (s == stream) {
+            return;
+        }
+    }
+    streams_.push_back(std::move(stream));
+}
+
+void Stream::flush() {
+    std::lock_guard lock(write_mutex_);
+    if (!closed_ && !write_armed_) {
+        flush_locked();
+    }
+}
 
 Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size)
     : broker_(broker),
@@ -164,6 +199,11 @@ bool Stream::write(Message m) {
         return false;
     }
     out_.push_back(OutFrame{encode_header(m), kHeaderSize, std::move(m.payload), 0});
+    if (WriteBatch* batch = WriteBatch::current();
+        batch != nullptr && out_.size() < kMaxBatchedFrames) {
+        batch->hold(shared_from_this());
+        return true;
+    }
     if (!write_armed_) {
         flush_locked();
     }

@@ -36,6 +36,26 @@ class StreamOwner {
     virtual void on_closed(Stream& stream, const std::string& reason) = 0;
 };
 
+// While one is alive on a thread, that thread's writes to streams are queued
+// and leave together when it ends: one system call for a run of replies. A
+// child's dispatcher holds one while more calls wait behind the current one.
+// Thread safety: one thread (the one that made it).
+class WriteBatch {
+  public:
+    WriteBatch();
+    // Flushes every stream written to meanwhile.
+    ~WriteBatch();
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+
+    static WriteBatch* current() noexcept;
+    void hold(std::shared_ptr<Stream> stream);
+
+  private:
+    std::vector<std::shared_ptr<Stream>> streams_;
+    WriteBatch* previous_;
+};
+
 class Stream : public std::enable_shared_from_this<Stream> {
   public:
     // Takes ownership of `fd` (a connected socket), made non-blocking here.
@@ -68,6 +88,10 @@ class Stream : public std::enable_shared_from_this<Stream> {
     // Contexts this stream's far end has sent to through us (broker thread):
     // they hear of it when one of those contexts is lost.
     std::set<std::uint32_t> egress;
+
+    // Any thread: writes what is queued now (unless the broker already waits
+    // to do so).
+    void flush();
 
     // Test and fault-injection hook: writes raw bytes as they are.
     bool write_raw(std::string bytes);

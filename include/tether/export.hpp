@@ -47,14 +47,12 @@ void invoke_exported(CallContext& cc, WireReader& in, std::string& reply) {
                         " bytes past the last argument");
     }
     auto indices = std::make_index_sequence<std::tuple_size_v<typename Sig::Values>>{};
-    WireWriter out(reply);
     if constexpr (std::is_void_v<typename Sig::Result>) {
         apply_exported<F, Function>(cc, values, indices);
-        out(kReplyValue);
+        encode_exact(reply, kReplyValue);
     } else {
         typename Sig::Result result = apply_exported<F, Function>(cc, values, indices);
-        out(kReplyValue);
-        out(result);
+        encode_exact(reply, kReplyValue, result);
     }
 }
 

@@ -27,19 +27,22 @@ const void* function_key(F* function) noexcept {
     return reinterpret_cast<const void*>(function);
 }
 
+// An argument as the parameter type: itself when it already is one, else
+// converted (once, so that sizing and writing see the same value).
 template <class D, class A>
-void encode_argument(WireWriter& out, A&& argument) {
+decltype(auto) as_parameter(A&& argument) {
     if constexpr (std::is_same_v<std::remove_cvref_t<A>, D>) {
-        out(argument);
+        return static_cast<const D&>(argument);
     } else {
-        D converted = std::forward<A>(argument);
-        out(converted);
+        return D(std::forward<A>(argument));
     }
 }
 
 template <class Values, class... A, std::size_t... I>
-void encode_arguments(WireWriter& out, std::index_sequence<I...>, A&&... arguments) {
-    (encode_argument<std::tuple_element_t<I, Values>>(out, std::forward<A>(arguments)), ...);
+void encode_arguments(std::string& out, const std::string& name, std::index_sequence<I...>,
+                      A&&... arguments) {
+    encode_exact(out, name,
+                 as_parameter<std::tuple_element_t<I, Values>>(std::forward<A>(arguments))...);
 }
 
 // Builds a call payload. Throws CallError when `function` was not exported.
@@ -73,10 +76,9 @@ std::string encode_call(const ContextRef& to, F function, A&&... arguments) {
         throw_not_exported(to);
     }
     std::string payload;
-    WireWriter out(payload);
-    out(*name);
     using Values = typename Signature<F>::Values;
-    encode_arguments<Values>(out, std::index_sequence_for<A...>{}, std::forward<A>(arguments)...);
+    encode_arguments<Values>(payload, *name, std::index_sequence_for<A...>{},
+                             std::forward<A>(arguments)...);
     return payload;
 }
 

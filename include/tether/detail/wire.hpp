@@ -28,19 +28,28 @@
 
 namespace tether::detail {
 
+// Writes to a string, or (default-constructed) only counts the bytes it
+// would write: encode_exact() measures first so that a large payload is
+// allocated once at its final size instead of through a chain of regrowths.
 class WireWriter : public cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision> {
   public:
+    WireWriter() : cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision>(this) {}
     explicit WireWriter(std::string& out)
-        : cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision>(this), out_(out) {}
+        : cereal::OutputArchive<WireWriter, cereal::AllowEmptyClassElision>(this), out_(&out) {}
 
     void saveBinary(const void* data, std::size_t size) {
-        if (size != 0) {  // an empty vector's data() may be null
-            out_.append(static_cast<const char*>(data), size);
+        if (out_ == nullptr) {
+            counted_ += size;
+        } else if (size != 0) {  // an empty vector's data() may be null
+            out_->append(static_cast<const char*>(data), size);
         }
     }
 
+    std::size_t counted() const noexcept { return counted_; }
+
   private:
-    std::string& out_;
+    std::string* out_ = nullptr;
+    std::size_t counted_ = 0;
 };
 
 // Thrown for any payload that does not decode into the declared types.
@@ -122,6 +131,16 @@ inline void CEREAL_SAVE_FUNCTION_NAME(WireWriter& ar, const cereal::BinaryData<T
 template <class T>
 inline void CEREAL_LOAD_FUNCTION_NAME(WireReader& ar, cereal::BinaryData<T>& bd) {
     ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
+}
+
+// Serializes `values` into `out` (appending), sized exactly beforehand.
+template <class... T>
+void encode_exact(std::string& out, const T&... values) {
+    WireWriter sizer;
+    sizer(values...);
+    out.reserve(out.size() + sizer.counted());
+    WireWriter writer(out);
+    writer(values...);
 }
 
 }  // namespace tether::detail
