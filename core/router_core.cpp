@@ -115,12 +115,7 @@ void RouterCore::send(Message m) {
         } else if (!m.dead()) {
             // A reply (or one-way message): whoever waits for it at the far end
             // learns why it will never come.
-            Message dead;
-            dead.dst = m.dst;
-            dead.handle = m.handle;
-            dead.flags = kFlagDead;
-            dead.payload = reason;
-            send(std::move(dead));
+            send_dead(m.dst, m.handle, reason);
         }
         return;
     }
@@ -139,15 +134,9 @@ void RouterCore::send(Message m) {
         std::lock_guard lock(mutex_);
         stream = route_for(m.dst);
     }
-    std::uint32_t dst = m.dst;
-    Message keep_header;
-    keep_header.dst = m.dst;
-    keep_header.src = m.src;
-    keep_header.reply_to = m.reply_to;
-    keep_header.flags = m.flags;
+    Message header = header_of(m);
     if (!stream || !stream->write(std::move(m))) {
-        reply_dead(keep_header, "no route to " + std::to_string(dst) + ", my ID is " +
-                                    std::to_string(identity_.id));
+        reply_dead(header, no_route(header.dst));
     }
 }
 
@@ -159,12 +148,30 @@ void RouterCore::reply_dead(const Message& to, const std::string& reason) {
         deliver_local_dead(to.reply_to, reason);
         return;
     }
+    send_dead(to.src, to.reply_to, reason);
+}
+
+void RouterCore::send_dead(std::uint32_t dst, std::uint32_t handle, const std::string& reason) {
     Message dead;
-    dead.dst = to.src;
-    dead.handle = to.reply_to;
+    dead.dst = dst;
+    dead.handle = handle;
     dead.flags = kFlagDead;
     dead.payload = reason;
     send(std::move(dead));
+}
+
+std::string RouterCore::no_route(std::uint32_t dst) const {
+    return "no route to " + std::to_string(dst) + ", my ID is " + std::to_string(identity_.id);
+}
+
+Message RouterCore::header_of(const Message& m) {
+    Message header;
+    header.dst = m.dst;
+    header.src = m.src;
+    header.handle = m.handle;
+    header.reply_to = m.reply_to;
+    header.flags = m.flags;
+    return header;
 }
 
 void RouterCore::deliver_local_dead(std::uint32_t handle, const std::string& reason) {
@@ -434,8 +441,7 @@ void RouterCore::forward(Stream& from, Message m) {
         }
     }
     if (!out) {
-        std::string reason =
-            "no route to " + std::to_string(m.dst) + ", my ID is " + std::to_string(identity_.id);
+        std::string reason = no_route(m.dst);
         TETHER_LOG(LogLevel::debug, kLog, reason, ": ", describe(m));
         reply_dead(m, reason);
         return;
@@ -451,14 +457,9 @@ void RouterCore::forward(Stream& from, Message m) {
     if (!from_parent) {
         from.egress.insert(m.dst);
     }
-    Message header;
-    header.dst = m.dst;
-    header.src = m.src;
-    header.reply_to = m.reply_to;
-    header.flags = m.flags;
+    Message header = header_of(m);
     if (!out->write(std::move(m))) {
-        reply_dead(header, "no route to " + std::to_string(header.dst) + ", my ID is " +
-                               std::to_string(identity_.id));
+        reply_dead(header, no_route(header.dst));
     }
 }
 

@@ -109,6 +109,11 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void forward(Stream& from, Message message);
     void deliver_reply(Message message);
     void deliver_local_dead(std::uint32_t handle, const std::string& reason);
+    void send_dead(std::uint32_t dst, std::uint32_t handle, const std::string& reason);
+    std::string no_route(std::uint32_t dst) const;
+    // The message's addressing without its payload (kept to answer it after
+    // the payload has been handed on).
+    static Message header_of(const Message& message);
     void contexts_lost(const std::vector<std::uint32_t>& ids, const std::string& reason,
                        Stream* from);
     void on_route_added(Stream& from, const Message& message);
