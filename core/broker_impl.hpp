@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <cassert>
 #include <exception>
 #include <functional>
 #include <future>
@@ -15,6 +16,9 @@
 #include <vector>
 
 #include "tether/errors.hpp"
+
+// Broker-only code says so; debug builds check it.
+#define TETHER_ASSERT_BROKER_THREAD(broker) assert((broker).on_broker_thread())
 
 namespace tether::detail {
 

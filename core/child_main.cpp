@@ -101,7 +101,8 @@ void tune_malloc_for_payloads() {
 }
 
 int serve(int protocol_fd, const BootConfig& boot) {
-    set_log_level_code(boot.log_level);
+    // `debug` on this context: everything it does, every message it sees.
+    set_log_level_code(boot.debug ? kIoLevelCode : boot.log_level);
     tune_malloc_for_payloads();
     int stdout_fd = redirect_stdio();
 

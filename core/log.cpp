@@ -18,7 +18,7 @@ namespace tether::detail {
 namespace {
 
 // The level code sent to children: 0..4 as LogLevel, 5 = io (debug + io).
-constexpr int kIoCode = 5;
+constexpr int kIoCode = kIoLevelCode;
 
 int parse_level(std::string_view name) {
     static const std::map<std::string_view, int> levels = {
@@ -136,7 +136,9 @@ void log_line(LogLevel level, std::string_view logger, std::string_view message)
 
 void log_remote(int level, std::string_view context_name, std::string_view logger,
                 std::string_view message) {
-    if (level < 0 || level > 4 || !log_enabled(static_cast<LogLevel>(level))) {
+    // No second filter here: the context that sent the record applied its
+    // own level (the master's, or io for a context started with `debug`).
+    if (level < 0 || level > 4) {
         return;
     }
     std::string name = "tether.ctx.";

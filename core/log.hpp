@@ -19,6 +19,9 @@ bool log_enabled(LogLevel level) noexcept;
 // True at level `io`: every message crossing a stream is logged.
 bool io_logging() noexcept;
 
+// The level code of `io` (debug, and every message on every stream).
+inline constexpr int kIoLevelCode = 5;
+
 // Current level as sent to children, and its restoration there.
 int log_level_code() noexcept;
 void set_log_level_code(int code);

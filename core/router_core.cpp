@@ -264,6 +264,7 @@ void RouterCore::child_gone(std::uint32_t id) {
 
 void RouterCore::contexts_lost(const std::vector<std::uint32_t>& ids, const std::string& reason,
                                Stream* from) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     std::vector<std::shared_ptr<ReplySlot>> failed;
     std::vector<std::shared_ptr<Stream>> tell;
     bool from_parent = from != nullptr && from == parent_.get();
@@ -323,7 +324,9 @@ void RouterCore::contexts_lost(const std::vector<std::uint32_t>& ids, const std:
 void RouterCore::log_from(std::uint32_t origin, int level, const std::string& logger,
                           const std::string& text) {
     if (is_master()) {
-        log_remote(level, name_of(origin), logger, text);
+        if (level >= 0 && level <= 4 && log_enabled(static_cast<LogLevel>(level))) {
+            log_remote(level, name_of(origin), logger, text);
+        }
         return;
     }
     Message m;
@@ -412,6 +415,7 @@ std::shared_ptr<Dispatcher> RouterCore::current_dispatcher() {
 }
 
 void RouterCore::on_message(Stream& from, Message m) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     bool from_parent = &from == parent_.get();
     if (!from_parent) {
         // A child may speak only for itself and the contexts behind it.
@@ -431,6 +435,7 @@ void RouterCore::on_message(Stream& from, Message m) {
 }
 
 void RouterCore::forward(Stream& from, Message m) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     std::shared_ptr<Stream> out;
     bool from_parent = &from == parent_.get();
     {
@@ -464,6 +469,7 @@ void RouterCore::forward(Stream& from, Message m) {
 }
 
 void RouterCore::handle_local(Stream* from, Message m) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     if (m.handle >= kFirstDynamicHandle) {
         deliver_reply(std::move(m));
         return;
@@ -588,6 +594,7 @@ void RouterCore::on_routes_deleted(Stream& from, const Message& m) {
 }
 
 void RouterCore::on_closed(Stream& stream, const std::string& reason) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     if (&stream == parent_.get()) {
         on_parent_lost(reason);
     }

@@ -93,6 +93,7 @@ void Stream::arm_read() {
 }
 
 void Stream::on_readable() {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     int fd = socket_.native_handle();
     for (int round = 0; round < kReadsPerWake; ++round) {
         if (closed()) {
@@ -181,19 +182,22 @@ bool Stream::parse() {
     return true;
 }
 
-void Stream::deliver(Message m) {
-    if (io_logging() && m.handle != kForwardLog) {
-        TETHER_LOG(LogLevel::debug, "tether.io", name_, " <- ", describe(m));
+void Stream::log_io(const char* direction, const Message& m) const {
+    // Log records themselves are never logged as traffic: that would recurse.
+    if ((debug_ || io_logging()) && m.handle != kForwardLog) {
+        log_line(LogLevel::debug, "tether.io", str(name_, direction, describe(m)));
     }
+}
+
+void Stream::deliver(Message m) {
+    log_io(" <- ", m);
     if (owner_ != nullptr) {
         owner_->on_message(*this, std::move(m));
     }
 }
 
 bool Stream::write(Message m) {
-    if (io_logging() && m.handle != kForwardLog) {
-        TETHER_LOG(LogLevel::debug, "tether.io", name_, " -> ", describe(m));
-    }
+    log_io(" -> ", m);
     std::lock_guard lock(write_mutex_);
     if (closed_) {
         return false;
@@ -319,6 +323,7 @@ void Stream::close(const std::string& reason) {
 }
 
 void Stream::close_on_broker(const std::string& reason) {
+    TETHER_ASSERT_BROKER_THREAD(broker_);
     {
         std::lock_guard lock(write_mutex_);
         if (close_reported_) {

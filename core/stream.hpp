@@ -81,6 +81,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
     bool closed() const;
 
     const std::string& name() const noexcept { return name_; }
+    // Logs every message on this stream, whatever the global level (a
+    // context started with `debug`).
+    void set_debug(bool debug) noexcept { debug_ = debug; }
     void set_name(std::string name) { name_ = std::move(name); }
 
     // The context at the far end, once known.
@@ -109,6 +112,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
     // Returns false when the stream closed while parsing.
     bool parse();
     void deliver(Message message);
+    void log_io(const char* direction, const Message& message) const;
     void flush_locked();
     void arm_write();
     void close_on_broker(const std::string& reason);
@@ -118,6 +122,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
     std::string name_;
     std::size_t max_message_size_;
     StreamOwner* owner_ = nullptr;
+    bool debug_ = false;
 
     // Read side: broker thread only.
     std::vector<unsigned char> in_;

@@ -50,7 +50,9 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
 Connection::~Connection() = default;
 
 void Connection::start() {
+    TETHER_ASSERT_BROKER_THREAD(core_.broker());
     self_ = shared_from_this();
+    stream_->set_debug(boot_.debug);
     core_.note_name(boot_.context_id, boot_.name);
     Message boot;
     boot.dst = boot_.context_id;
@@ -96,6 +98,7 @@ void Connection::set_result(std::optional<ConnectError> error) {
 }
 
 void Connection::on_message(Stream& stream, Message m) {
+    TETHER_ASSERT_BROKER_THREAD(core_.broker());
     if (state_ == State::connected) {
         core_.on_message(stream, std::move(m));
         return;
@@ -122,6 +125,7 @@ void Connection::on_message(Stream& stream, Message m) {
 }
 
 void Connection::on_closed(Stream& stream, const std::string& reason) {
+    TETHER_ASSERT_BROKER_THREAD(core_.broker());
     if (state_ == State::connecting) {
         fail("the child closed its stream in phase 'handshake' (" + reason + ")", false);
         return;
@@ -214,6 +218,7 @@ void Connection::escalate(std::chrono::milliseconds after, int signal) {
 }
 
 void Connection::begin_shutdown() {
+    TETHER_ASSERT_BROKER_THREAD(core_.broker());
     switch (state_) {
         case State::connecting:
             fail("shut down in phase 'handshake'", true);
@@ -265,6 +270,7 @@ void Connection::release() {
 }
 
 void Connection::finish_if_done() {
+    TETHER_ASSERT_BROKER_THREAD(core_.broker());
     if (!process_->exited()) {
         return;
     }

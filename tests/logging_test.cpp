@@ -103,6 +103,25 @@ TEST(Logging, ChildStdioStaysBlocking) {
     EXPECT_EQ(grandchild.call(tt::nonblocking_stdio), 0);
 }
 
+TEST(Logging, DebugOptionLogsOneContextInDetail) {
+    LogCapture log;  // the master stays at the default level, info
+    tt::Master master;
+    tether::Context quiet = master.router.local();
+    tether::Context loud = master.router.local({.debug = true});
+    EXPECT_EQ(quiet.call(tt::add, 1, 2), 3);
+    EXPECT_EQ(loud.call(tt::add, 3, 4), 7);
+    std::string all = log.text();
+    // This side of the loud context's stream...
+    EXPECT_TRUE(
+        tt::contains(all, "tether.io: " + loud.name() + " -> dst=" + std::to_string(loud.id())))
+        << all;
+    // ...and the loud context's own records, forwarded at debug level.
+    EXPECT_TRUE(tt::contains(all, "tether.ctx." + loud.name() + ": tether.io: parent <- dst="))
+        << all;
+    EXPECT_FALSE(tt::contains(all, "tether.io: " + quiet.name())) << all;
+    EXPECT_FALSE(tt::contains(all, "tether.ctx." + quiet.name() + ": tether.io")) << all;
+}
+
 TEST(Logging, SecretsAndBlobsPrintRedacted) {
     std::ostringstream out;
     out << tether::Secret("pw") << " " << tether::Blob(std::string(5, 'x'));

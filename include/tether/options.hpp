@@ -33,6 +33,9 @@ struct LocalOptions {
     std::string remote_name = {};  // default tether:<user>@<host>:<pid>
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
     std::optional<Context> via = std::nullopt;
+    // Logs every message crossing this context's stream (here and in the
+    // context) and runs the context at the `io` log level, whatever the
+    // level elsewhere; its records reach the master's log.
     bool debug = false;
     std::map<std::string, std::string> env = {};
 };
