@@ -17,6 +17,8 @@ constexpr const char* kLog = "tether.router";
 // How long shutdown_children() waits for every child to be reaped. Each child
 // is escalated to SIGKILL well within it (see parent/connection.cpp).
 constexpr auto kChildrenShutdownLimit = std::chrono::seconds(15);
+// How long Context::shutdown(true) waits before it throws TimeoutError.
+constexpr auto kShutdownWaitLimit = std::chrono::seconds(30);
 // How long a child asked to shut down lets a running call finish before it
 // exits anyway (its parent sends SIGTERM later still).
 constexpr auto kBusyShutdownGrace = std::chrono::milliseconds(2000);
@@ -360,7 +362,15 @@ void RouterCore::shutdown_context(std::uint32_t id, bool wait) {
     }
     if (wait) {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return routes_.count(id) == 0 && links_.count(id) == 0; });
+        // A direct child is killed well within this; an indirect one relies on
+        // its own grace timer and its parent noticing, which a stuck
+        // intermediary could hold up.
+        if (!changed_.wait_for(lock, kShutdownWaitLimit,
+                               [&] { return routes_.count(id) == 0 && links_.count(id) == 0; })) {
+            throw TimeoutError("tether: " + names_[id] + " still not gone " +
+                               std::to_string(kShutdownWaitLimit.count()) +
+                               " s after it was asked to shut down");
+        }
     }
 }
 

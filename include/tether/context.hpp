@@ -56,6 +56,8 @@ class Context {
     // Asks the context to exit and returns at once; with `wait`, blocks until
     // it is gone (and, for a direct child, reaped). A context that does not
     // exit in time is sent SIGTERM, then SIGKILL. Thread safety: any thread.
+    // Throws TimeoutError if it is still there 30 s later (possible only for
+    // a context behind an intermediary that stopped responding).
     void shutdown(bool wait = false) const;
 
     const detail::ContextRef& ref() const noexcept { return ref_; }
