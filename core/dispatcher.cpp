@@ -140,6 +140,7 @@ void Dispatcher::serve(Message call) {
         CallContext cc(router_, Context(core_.ref(call.src)),
                        Context(core_.ref(core_.parent_ids().front())));
         DecodeScope scope(core_.weak_from_this());
+        WriteBatch::Suspend unbatched;
         invoke(cc, in, reply);
     } catch (...) {
         reply = encode_current_exception(core_.name());

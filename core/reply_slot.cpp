@@ -63,6 +63,11 @@ Reply ReplySlot::take(std::optional<std::chrono::milliseconds> timeout) {
     return reply;
 }
 
+bool ReplySlot::taken() const {
+    std::lock_guard lock(mutex_);
+    return taken_;
+}
+
 bool ReplySlot::ready() const {
     std::lock_guard lock(mutex_);
     return reply_.has_value();

@@ -223,14 +223,23 @@ std::uint32_t RouterCore::allocate_id() {
     return decode<std::uint32_t>(reply.payload);
 }
 
+void RouterCore::add_link(std::uint32_t id, const std::string& name,
+                          std::shared_ptr<ChildLink> link) {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+        throw Error("tether: the router of " + identity_.name + " has shut down");
+    }
+    names_[id] = name;
+    links_[id] = std::move(link);
+}
+
 void RouterCore::attach_child(std::uint32_t id, const std::string& name,
-                              std::shared_ptr<Stream> stream, std::shared_ptr<ChildLink> link) {
+                              std::shared_ptr<Stream> stream) {
     stream->remote_id = id;
     {
         std::lock_guard lock(mutex_);
         routes_[id] = stream;
         names_[id] = name;
-        links_[id] = std::move(link);
     }
     if (!is_master()) {
         Message m;
@@ -331,11 +340,18 @@ void RouterCore::log_from(std::uint32_t origin, int level, const std::string& lo
         }
         return;
     }
+    // Straight to the parent stream, without the router's mutex: a line may
+    // be logged while that mutex is held, and the parent stream never
+    // changes once set (before forwarding starts).
     Message m;
     m.dst = 0;
+    m.src = identity_.id;
+    m.auth = identity_.id;
     m.handle = kForwardLog;
     m.payload = encode(LogRecord{origin, level, logger, text});
-    send(std::move(m));
+    if (parent_ && m.payload.size() <= options_.max_message_size) {
+        parent_->write(std::move(m));
+    }
 }
 
 void RouterCore::shutdown_context(std::uint32_t id, bool wait) {
@@ -399,6 +415,7 @@ void RouterCore::shutdown_children() {
         }
         stuck.swap(links_);
     }
+    changed_.notify_all();
     if (!stuck.empty()) {
         broker_.post_sync([&] {
             for (auto& [id, link] : stuck) {
@@ -562,16 +579,23 @@ void RouterCore::handle_local(Stream* from, Message m) {
 
 void RouterCore::on_route_added(Stream& from, const Message& m) {
     auto added = decode<RouteAdded>(m.payload);
-    {
+    const char* refused = nullptr;
+    if (added.id == 0 || added.id == identity_.id || is_ancestor(added.id)) {
+        refused = "that is this context or one of its ancestors";
+    } else {
         std::lock_guard lock(mutex_);
         auto it = routes_.find(added.id);
         if (it != routes_.end() && it->second.get() != &from) {
-            TETHER_LOG(LogLevel::error, kLog, "refused route to ", added.id, " from ", from.name(),
-                       ": already routed elsewhere");
-            return;
+            refused = "already routed elsewhere";
+        } else {
+            routes_[added.id] = from.shared_from_this();
+            names_[added.id] = added.name;
         }
-        routes_[added.id] = from.shared_from_this();
-        names_[added.id] = added.name;
+    }
+    if (refused != nullptr) {
+        TETHER_LOG(LogLevel::error, kLog, "refused route to ", added.id, " from ", from.name(),
+                   ": ", refused);
+        return;
     }
     TETHER_LOG(LogLevel::debug, kLog, "route to ", added.id, " (", added.name, ") via ",
                from.name());
@@ -675,10 +699,12 @@ void RouterCore::on_broker_shutdown() {
             for (auto& [id, s] : routes_) {
                 streams.push_back(s);
             }
+            routes_.clear();
             if (parent_) {
                 streams.push_back(parent_);
             }
         }
+        changed_.notify_all();
         for (auto& s : streams) {
             s->set_owner(nullptr);
             s->close("broker shut down");

@@ -70,8 +70,11 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     std::uint32_t allocate_id();
 
     // --- Children (broker thread) ---
-    void attach_child(std::uint32_t id, const std::string& name, std::shared_ptr<Stream> stream,
-                      std::shared_ptr<ChildLink> link);
+    // A child being started: shut down with the others from now on. Throws
+    // once the router is closed.
+    void add_link(std::uint32_t id, const std::string& name, std::shared_ptr<ChildLink> link);
+    // The child answered its handshake: route to it, and announce it upward.
+    void attach_child(std::uint32_t id, const std::string& name, std::shared_ptr<Stream> stream);
     // The stream to a direct child closed: it and everything behind it is lost.
     void child_stream_lost(Stream& stream, const std::string& reason);
     // A direct child has been reaped; its link is dropped.

@@ -39,6 +39,14 @@ WriteBatch* WriteBatch::current() noexcept {
     return t_batch;
 }
 
+WriteBatch::Suspend::Suspend() : suspended_(t_batch) {
+    t_batch = nullptr;
+}
+
+WriteBatch::Suspend::~Suspend() {
+    t_batch = suspended_;
+}
+
 void WriteBatch::hold(std::shared_ptr<Stream> stream) {
     for (const auto& s : streams_) {
         if (s == stream) {

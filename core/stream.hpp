@@ -49,6 +49,20 @@ class WriteBatch {
     WriteBatch& operator=(const WriteBatch&) = delete;
 
     static WriteBatch* current() noexcept;
+
+    // Lets this thread's writes through at once for the scope's lifetime
+    // (user code running inside a batch may send a request and wait for
+    // its answer). What is held stays held, in order, and leaves first.
+    class Suspend {
+      public:
+        Suspend();
+        ~Suspend();
+        Suspend(const Suspend&) = delete;
+        Suspend& operator=(const Suspend&) = delete;
+
+      private:
+        WriteBatch* suspended_;
+    };
     void hold(std::shared_ptr<Stream> stream);
 
   private:

@@ -28,9 +28,9 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
       core_ref_(core.shared_from_this()),
       boot_(std::move(boot)),
       connect_timeout_(connect_timeout),
+      process_(std::make_shared<ChildProcess>(core.broker(), child.pid)),
       stream_(std::make_shared<Stream>(core.broker(), child.protocol_fd, boot_.name,
                                        core.options().max_message_size)),
-      process_(std::make_shared<ChildProcess>(core.broker(), child.pid)),
       connect_timer_(core.broker().io()),
       escalate_timer_(core.broker().io()),
       failing_timer_(core.broker().io()) {
@@ -51,6 +51,7 @@ Connection::~Connection() = default;
 
 void Connection::start() {
     TETHER_ASSERT_BROKER_THREAD(core_.broker());
+    core_.add_link(boot_.context_id, boot_.name, shared_from_this());
     self_ = shared_from_this();
     stream_->set_debug(boot_.debug);
     core_.note_name(boot_.context_id, boot_.name);
@@ -119,7 +120,7 @@ void Connection::on_message(Stream& stream, Message m) {
     }
     connect_timer_.cancel();
     state_ = State::connected;
-    core_.attach_child(boot_.context_id, boot_.name, stream_, self_);
+    core_.attach_child(boot_.context_id, boot_.name, stream_);
     TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": connected");
     set_result(std::nullopt);
 }
@@ -256,6 +257,14 @@ void Connection::abort() {
 }
 
 void Connection::release() {
+    bool had_result;
+    {
+        std::lock_guard lock(result_mutex_);
+        had_result = has_result_;
+    }
+    if (!had_result) {
+        set_result(ConnectError(boot_.name, "the router shut down in phase 'handshake'"));
+    }
     state_ = State::done;
     connect_timer_.cancel();
     escalate_timer_.cancel();
@@ -289,6 +298,7 @@ void Connection::finish_if_done() {
         }
         TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": start failed: ", reason);
         set_result(ConnectError(boot_.name, reason, last_lines()));
+        core_.child_gone(boot_.context_id);
         self_.reset();
         return;
     }

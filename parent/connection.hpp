@@ -73,9 +73,11 @@ class Connection final : public StreamOwner,
     BootConfig boot_;
     std::chrono::milliseconds connect_timeout_;
     std::shared_ptr<Connection> self_;  // until reaped
+    // First: opening the pidfd is the step that can fail, before any fd
+    // has an owner (start_child then closes them and reaps the child).
+    std::shared_ptr<ChildProcess> process_;
     std::shared_ptr<Stream> stream_;
     std::shared_ptr<LineReader> stderr_;
-    std::shared_ptr<ChildProcess> process_;
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer escalate_timer_;
     boost::asio::steady_timer failing_timer_;

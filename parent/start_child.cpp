@@ -1,6 +1,8 @@
 #include "parent/start_child.hpp"
 
 #include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/log.hpp"
@@ -38,12 +40,23 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
     boot.debug = spec.debug;
 
     std::shared_ptr<Connection> connection = core.broker().post_sync([&] {
+        core.check_open();  // the broker may have begun shutting down meanwhile
         SpawnedChild child = spawn(boot);
         std::string name =
             spec.name.empty() ? spec.method + "." + std::to_string(child.pid) : spec.name;
         // A context started inside another is named for the whole chain.
         boot.name = core.is_master() ? name : core.name() + "." + name;
-        auto c = std::make_shared<Connection>(core, boot, child, spec.connect_timeout);
+        std::shared_ptr<Connection> c;
+        try {
+            c = std::make_shared<Connection>(core, boot, child, spec.connect_timeout);
+        } catch (const std::exception& e) {
+            // Nothing owns the child yet: close its fds, and kill and reap it.
+            ::close(child.protocol_fd);
+            ::close(child.stderr_fd);
+            ::kill(child.pid, SIGKILL);
+            ::waitpid(child.pid, nullptr, 0);
+            throw ConnectError(boot.name, std::string("phase 'spawn': ") + e.what());
+        }
         c->start();
         return c;
     });

@@ -75,6 +75,17 @@ TEST_F(Call, CallsRunOneAtATimeInOrder) {
     }
 }
 
+TEST_F(Call, NestedCallsWhileMoreCallsAreQueued) {
+    // Calls queued behind a running one: their replies are batched, but a
+    // call that itself starts a context and calls it must not be held back.
+    auto slow = child.call_async(tt::sleep_ms, 200);
+    auto first = child.call_async(tt::call_add_in_new_child, 1, 2);
+    auto second = child.call_async(tt::call_add_in_new_child, 3, 4);
+    EXPECT_EQ(slow.get(20s), 200);
+    EXPECT_EQ(first.get(20s), 3);
+    EXPECT_EQ(second.get(20s), 7);
+}
+
 TEST_F(Call, ManyThreadsShareOneContext) {
     std::vector<std::thread> threads;
     std::atomic<int> good{0};

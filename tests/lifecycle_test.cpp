@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -83,6 +84,30 @@ TEST(Lifecycle, AChildExitsWithItsChildrenWhenItsParentStreamIsLost) {
     ::kill(child_pid, SIGKILL);
     EXPECT_TRUE(gone_within(grandchild_pid, 2s));
     EXPECT_TRUE(gone_within(great_pid, 2s));
+}
+
+TEST(Lifecycle, BrokerShutdownDuringAHandshakeFailsTheStartAndKillsTheChild) {
+    tt::Master master;
+    std::atomic<bool> failed{false};
+    std::thread starter([&] {
+        try {
+            master.router.local({.program = {"/bin/sleep", "30"}, .connect_timeout = 60s});
+        } catch (const tether::ConnectError&) {
+            failed = true;
+        } catch (const tether::Error&) {
+            failed = true;
+        }
+    });
+    // Wait (bounded) until the child that will never answer exists.
+    for (int i = 0; i < 5000 && tether::testing::child_processes().empty(); ++i) {
+        std::this_thread::sleep_for(1ms);
+    }
+    auto start = std::chrono::steady_clock::now();
+    master.broker.shutdown();
+    starter.join();
+    EXPECT_TRUE(failed.load());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+    EXPECT_TRUE(tether::testing::child_processes().empty());
 }
 
 TEST(Lifecycle, BrokerShutdownFailsWaitersAndLaterUseFast) {

@@ -54,6 +54,16 @@ TEST(Select, CountsResultsThatArrivedBeforeAdd) {
     EXPECT_EQ(select.get(0ms).value(), 2);
 }
 
+TEST(Select, RefusesAReceiverWhoseResultWasTaken) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Receiver<int> rx = child.call_async(tt::add, 1, 1);
+    EXPECT_EQ(rx.get(), 2);
+    tether::Select<int> select;
+    EXPECT_THROW(select.add(std::move(rx)), tether::Error);
+    EXPECT_TRUE(select.empty());
+}
+
 TEST(Select, EachResultCarriesItsOwnError) {
     tt::Master master;
     tether::Context a = master.router.local();

@@ -56,6 +56,9 @@ class Select {
         if (!receiver.slot_) {
             throw Error("tether: Select::add of an empty or moved-from Receiver");
         }
+        if (receiver.slot_->taken()) {
+            throw Error("tether: Select::add of a Receiver whose result was already taken");
+        }
         members_.push_back(std::move(receiver.slot_));
         members_.back()->notify(queue_, members_.size() - 1);
         ++pending_;

@@ -57,6 +57,7 @@ class ReplySlot {
     // and hands it over; a second take throws tether::Error.
     Reply take(std::optional<std::chrono::milliseconds> timeout);
     bool ready() const;
+    bool taken() const;
 
     // Announces the reply to `queue` as `index` (at once if already here).
     void notify(std::shared_ptr<SelectQueue> queue, std::size_t index);
