@@ -58,11 +58,6 @@ std::string RouterCore::name_of(std::uint32_t id) {
     return it != names_.end() ? it->second : "context " + std::to_string(id);
 }
 
-void RouterCore::note_name(std::uint32_t id, const std::string& name) {
-    std::lock_guard lock(mutex_);
-    names_[id] = name;
-}
-
 void RouterCore::check_open() const {
     std::lock_guard lock(mutex_);
     if (closed_ || broker_.stopping()) {

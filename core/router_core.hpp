@@ -50,8 +50,6 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     ContextRef ref(std::uint32_t id, std::string name);
     ContextRef ref(std::uint32_t id);  // name from what this router knows
     std::string name_of(std::uint32_t id);
-    // Records the name of a context being started (before it has a route).
-    void note_name(std::uint32_t id, const std::string& name);
 
     // Throws if this router can no longer start contexts or send.
     void check_open() const;

@@ -54,7 +54,6 @@ void Connection::start() {
     core_.add_link(boot_.context_id, boot_.name, shared_from_this());
     self_ = shared_from_this();
     stream_->set_debug(boot_.debug);
-    core_.note_name(boot_.context_id, boot_.name);
     Message boot;
     boot.dst = boot_.context_id;
     boot.src = core_.id();
