@@ -440,12 +440,25 @@ void RouterCore::on_message(Stream& from, Message m) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
     bool from_parent = &from == parent_.get();
     if (!from_parent) {
-        // A child may speak only for itself and the contexts behind it.
-        std::lock_guard lock(mutex_);
-        auto it = routes_.find(m.src);
-        if (it == routes_.end() || it->second.get() != &from) {
-            TETHER_LOG(LogLevel::error, kLog, "bad src_id: got ", m.src, " via ", from.name(), ": ",
-                       describe(m));
+        // A child may speak only for itself and the contexts behind it, and
+        // act only under the authority of one of those (never, say, the
+        // master's). Logged after the lock: logging may send.
+        const char* bad = nullptr;
+        {
+            std::lock_guard lock(mutex_);
+            auto behind = [&](std::uint32_t id) {
+                auto it = routes_.find(id);
+                return it != routes_.end() && it->second.get() == &from;
+            };
+            if (!behind(m.src)) {
+                bad = "bad src_id";
+            } else if (!behind(m.auth)) {
+                bad = "bad auth_id";
+            }
+        }
+        if (bad != nullptr) {
+            TETHER_LOG(LogLevel::error, kLog, bad, ": got src ", m.src, " auth ", m.auth, " via ",
+                       from.name(), ": ", describe(m));
             return;
         }
     }
@@ -506,7 +519,7 @@ void RouterCore::handle_local(Stream* from, Message m) {
     try {
         switch (m.handle) {
             case kCall: {
-                if (is_master() || !is_ancestor(m.src)) {
+                if (is_master() || !is_ancestor(m.auth)) {
                     TETHER_LOG(LogLevel::error, kLog, "refused by policy: call from ", m.src);
                     reply_dead(m, "refused by policy");
                     return;
@@ -522,7 +535,7 @@ void RouterCore::handle_local(Stream* from, Message m) {
                 return;
             }
             case kShutdown:
-                if (!is_ancestor(m.src)) {
+                if (!is_ancestor(m.auth)) {
                     TETHER_LOG(LogLevel::error, kLog, "refused by policy: SHUTDOWN from ", m.src);
                     return;
                 }

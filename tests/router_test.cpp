@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 
 #include "core/message.hpp"
 #include "core/protocol.hpp"
@@ -113,6 +117,33 @@ TEST(Router, ABadSourceFromAGrandchildIsDroppedAndItsParentKeepsWorking) {
     grandchild.call(tt::write_raw_to_parent, frame(child.id(), 999, 1000, ""));
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
     EXPECT_EQ(grandchild.call(tt::add, 3, 4), 7);
+}
+
+TEST(Router, AChildCannotActUnderItsAncestorsAuthority) {
+    std::string path = tt::temp_path("auth-log");
+    tether::log_to_file(path);
+    {
+        tt::Master master;
+        tether::Context child = master.router.local();
+        tether::Context grandchild = master.router.local({.via = child});
+        // A SHUTDOWN for the child from the grandchild, claiming the master's
+        // authority: dropped by the child, which keeps serving.
+        tether::detail::Message m;
+        m.dst = child.id();
+        m.src = grandchild.id();
+        m.auth = 0;
+        m.handle = tether::detail::kShutdown;
+        auto header = tether::detail::encode_header(m);
+        grandchild.call(tt::write_raw_to_parent, std::string(header.begin(), header.end()));
+        EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+        EXPECT_EQ(grandchild.call(tt::add, 3, 4), 7);
+        child.shutdown(true);
+    }
+    tether::log_to_file("");
+    std::ifstream in(path);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ::unlink(path.c_str());
+    EXPECT_TRUE(tt::contains(all, "bad auth_id: got src ")) << all;
 }
 
 TEST(Router, AChildCannotClaimARouteToAnAncestor) {
