@@ -60,10 +60,6 @@ DecodeScope::~DecodeScope() {
     t_decoding = previous_;
 }
 
-const std::weak_ptr<RouterCore>* DecodeScope::current() noexcept {
-    return t_decoding;
-}
-
 void throw_not_exported(const ContextRef& to) {
     throw CallError("tether::NotExported",
                     "the function is not exported; add TETHER_EXPORT(function) to the program",

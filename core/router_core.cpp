@@ -142,7 +142,11 @@ void RouterCore::reply_dead(const Message& to, const std::string& reason) {
         return;  // never answer a dead message, nor one that wants no answer
     }
     if (to.src == identity_.id) {
-        deliver_local_dead(to.reply_to, reason);
+        Message dead;
+        dead.handle = to.reply_to;
+        dead.flags = kFlagDead;
+        dead.payload = reason;
+        deliver_reply(std::move(dead));
         return;
     }
     send_dead(to.src, to.reply_to, reason);
@@ -169,20 +173,6 @@ Message RouterCore::header_of(const Message& m) {
     header.reply_to = m.reply_to;
     header.flags = m.flags;
     return header;
-}
-
-void RouterCore::deliver_local_dead(std::uint32_t handle, const std::string& reason) {
-    std::shared_ptr<ReplySlot> slot;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = pending_.find(handle);
-        if (it == pending_.end()) {
-            return;
-        }
-        slot = std::move(it->second);
-        pending_.erase(it);
-    }
-    slot->deliver(Reply{true, reason});
 }
 
 void RouterCore::deliver_reply(Message m) {
@@ -390,14 +380,7 @@ void RouterCore::shutdown_children() {
         return;
     }
     broker_.post_sync([&] {
-        std::vector<std::shared_ptr<ChildLink>> links;
-        {
-            std::lock_guard lock(mutex_);
-            for (auto& [id, link] : links_) {
-                links.push_back(link);
-            }
-        }
-        for (auto& link : links) {
+        for (auto& link : current_links()) {
             link->begin_shutdown();
         }
     });
@@ -429,6 +412,15 @@ void RouterCore::set_parent_stream(std::shared_ptr<Stream> stream) {
 void RouterCore::set_dispatcher(std::shared_ptr<Dispatcher> dispatcher) {
     std::lock_guard lock(mutex_);
     dispatcher_ = std::move(dispatcher);
+}
+
+std::vector<std::shared_ptr<ChildLink>> RouterCore::current_links() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<ChildLink>> links;
+    for (auto& [id, link] : links_) {
+        links.push_back(link);
+    }
+    return links;
 }
 
 std::shared_ptr<Dispatcher> RouterCore::current_dispatcher() {
@@ -645,17 +637,10 @@ void RouterCore::on_closed(Stream& stream, const std::string& reason) {
 void RouterCore::on_parent_lost(const std::string& reason) {
     TETHER_LOG(LogLevel::debug, kLog, "parent stream lost (", reason, "): exiting");
     set_log_forwarder(nullptr);
-    std::vector<std::shared_ptr<ChildLink>> links;
     std::shared_ptr<Dispatcher> dispatcher = current_dispatcher();
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& [id, link] : links_) {
-            links.push_back(link);
-        }
-    }
     // Nobody is left to answer to. Children go first (their streams close, so
     // they exit too); then this process, at once if a call is still running.
-    for (auto& link : links) {
+    for (auto& link : current_links()) {
         link->abort();
     }
     if (dispatcher != nullptr && dispatcher->close(Dispatcher::Why::parent_lost)) {

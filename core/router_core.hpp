@@ -109,7 +109,6 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void handle_local(Stream* from, Message message);
     void forward(Stream& from, Message message);
     void deliver_reply(Message message);
-    void deliver_local_dead(std::uint32_t handle, const std::string& reason);
     void send_dead(std::uint32_t dst, std::uint32_t handle, const std::string& reason);
     std::string no_route(std::uint32_t dst) const;
     // The message's addressing without its payload (kept to answer it after
@@ -123,6 +122,8 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void on_shutdown_request();
     void fail_all_pending(const std::string& reason);
     std::shared_ptr<Dispatcher> current_dispatcher();
+    // The direct children now (called on the links outside the lock).
+    std::vector<std::shared_ptr<ChildLink>> current_links();
 
     BrokerImpl& broker_;
     RouterOptions options_;

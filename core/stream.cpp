@@ -206,28 +206,24 @@ void Stream::deliver(Message m) {
 
 bool Stream::write(Message m) {
     log_io(" -> ", m);
+    return enqueue(OutFrame{encode_header(m), kHeaderSize, std::move(m.payload), 0});
+}
+
+bool Stream::write_raw(std::string bytes) {
+    return enqueue(OutFrame{HeaderBytes{}, 0, std::move(bytes), 0});
+}
+
+bool Stream::enqueue(OutFrame frame) {
     std::lock_guard lock(write_mutex_);
     if (closed_) {
         return false;
     }
-    out_.push_back(OutFrame{encode_header(m), kHeaderSize, std::move(m.payload), 0});
+    out_.push_back(std::move(frame));
     if (WriteBatch* batch = WriteBatch::current();
         batch != nullptr && out_.size() < kMaxBatchedFrames) {
         batch->hold(shared_from_this());
         return true;
     }
-    if (!write_armed_) {
-        flush_locked();
-    }
-    return true;
-}
-
-bool Stream::write_raw(std::string bytes) {
-    std::lock_guard lock(write_mutex_);
-    if (closed_) {
-        return false;
-    }
-    out_.push_back(OutFrame{HeaderBytes{}, 0, std::move(bytes), 0});
     if (!write_armed_) {
         flush_locked();
     }

@@ -127,6 +127,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
     bool parse();
     void deliver(Message message);
     void log_io(const char* direction, const Message& message) const;
+    // Queues a frame, then writes unless a WriteBatch holds it back; false if
+    // the stream is closed.
+    bool enqueue(OutFrame frame);
     void flush_locked();
     void arm_write();
     void close_on_broker(const std::string& reason);

@@ -62,8 +62,6 @@ class DecodeScope {
     DecodeScope(const DecodeScope&) = delete;
     DecodeScope& operator=(const DecodeScope&) = delete;
 
-    static const std::weak_ptr<RouterCore>* current() noexcept;
-
   private:
     std::weak_ptr<RouterCore> core_;
     const std::weak_ptr<RouterCore>* previous_;
