@@ -13,6 +13,8 @@ namespace tether::detail {
 
 inline constexpr const char* kChildEnv = "TETHER_CHILD";
 inline constexpr const char* kParentPidEnv = "TETHER_PARENT_PID";
+// Set by the shell bootstrap: the line the program prints once it runs.
+inline constexpr const char* kBootMarkerEnv = "TETHER_BOOT_MARKER";
 
 struct ChildEnv {
     bool is_child = false;

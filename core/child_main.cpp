@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -100,10 +102,45 @@ void tune_malloc_for_payloads() {
     ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+bool same_file(int a, int b) {
+    struct stat sa {}, sb {};
+    return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino && sa.st_rdev == sb.st_rdev;
+}
+
+// Under a full terminal (su) stderr is the stream itself: anything written
+// there would corrupt it. It becomes a pipe forwarded like stdout. Returns
+// its read end, or -1 when stderr is separate.
+int separate_stderr(int protocol_fd) {
+    if (!same_file(2, protocol_fd)) {
+        return -1;
+    }
+    int err[2];
+    if (::pipe2(err, O_CLOEXEC) != 0 || ::dup2(err[1], 2) < 0) {
+        die(std::string("cannot make the stderr pipe: ") + std::strerror(errno));
+    }
+    ::close(err[1]);
+    return err[0];
+}
+
+// Started by the bootstrap, argv[0] is the cached file's path; ps should show
+// the context's remote name as for local children. It is written over the
+// original (never longer than it), the way setproctitle does.
+void show_remote_name(int argc, char** argv, const std::string& remote_name) {
+    if (argc < 1 || argv[0] == nullptr || remote_name == argv[0]) {
+        return;
+    }
+    std::size_t room = std::strlen(argv[0]);
+    std::size_t n = std::min(room, remote_name.size());
+    std::memcpy(argv[0], remote_name.data(), n);
+    std::memset(argv[0] + n, 0, room - n);
+}
+
 int serve(int protocol_fd, const BootConfig& boot) {
     // `debug` on this context: everything it does, every message it sees.
     set_log_level_code(boot.debug ? kIoLevelCode : boot.log_level);
     tune_malloc_for_payloads();
+    int stderr_fd = separate_stderr(protocol_fd);
     int stdout_fd = redirect_stdio();
 
     Broker broker;
@@ -122,6 +159,13 @@ int serve(int protocol_fd, const BootConfig& boot) {
         auto stdout_reader = std::make_shared<LineReader>(
             broker.impl(), stdout_fd,
             [core, self](const std::string& line) { core->log_from(self, 2, "stdout", line); });
+        std::shared_ptr<LineReader> stderr_reader;
+        if (stderr_fd >= 0) {
+            stderr_reader = std::make_shared<LineReader>(
+                broker.impl(), stderr_fd, [core, self](const std::string& line) {
+                    core->log_from(self, 2, "stderr", line);
+                });
+        }
         dispatcher->set_before_reply([stdout_reader] {
             std::fflush(stdout);
             std::cout.flush();
@@ -132,6 +176,9 @@ int serve(int protocol_fd, const BootConfig& boot) {
         broker.impl().post_sync([&] {
             parent->start(core.get());
             stdout_reader->start();
+            if (stderr_reader) {
+                stderr_reader->start();
+            }
         });
 
         Message ack;
@@ -162,7 +209,7 @@ int serve(int protocol_fd, const BootConfig& boot) {
 
 }  // namespace
 
-std::optional<int> serve_if_child(int, char**) {
+std::optional<int> serve_if_child(int argc, char** argv) {
     ChildEnv env = take_child_env();
     if (!env.is_child) {
         return std::nullopt;
@@ -177,7 +224,18 @@ std::optional<int> serve_if_child(int, char**) {
     if (protocol_fd < 0) {
         die(std::string("no parent stream on fd 0: ") + std::strerror(errno));
     }
+    // The configuration is read with blocking reads, whatever the fd came as.
+    ::fcntl(protocol_fd, F_SETFL, ::fcntl(protocol_fd, F_GETFL) & ~O_NONBLOCK);
+    if (const char* marker = std::getenv(kBootMarkerEnv)) {
+        // Started by the shell bootstrap: tell the parent the program runs.
+        std::string line = std::string(marker) + "\n";
+        if (::write(1, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+            die(std::string("cannot announce the program: ") + std::strerror(errno));
+        }
+        ::unsetenv(kBootMarkerEnv);
+    }
     BootConfig boot = read_boot(protocol_fd);
+    show_remote_name(argc, argv, boot.remote_name);
     return serve(protocol_fd, boot);
 }
 

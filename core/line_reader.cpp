@@ -90,6 +90,9 @@ bool LineReader::read_available() {
             on_line_(partial_);
             partial_.clear();
         }
+        if (on_partial_ && !partial_.empty()) {
+            on_partial_(partial_);
+        }
     }
 }
 

@@ -19,6 +19,8 @@ class LineReader : public std::enable_shared_from_this<LineReader> {
   public:
     using OnLine = std::function<void(const std::string& line)>;
     using OnEof = std::function<void()>;
+    // The unterminated end of what was read so far (a password prompt).
+    using OnPartial = std::function<void(const std::string& pending)>;
 
     // Takes ownership of `fd`, made non-blocking here.
     LineReader(BrokerImpl& broker, int fd, OnLine on_line, OnEof on_eof = {});
@@ -33,6 +35,10 @@ class LineReader : public std::enable_shared_from_this<LineReader> {
     // Any thread: forwards every complete line available now.
     void drain();
 
+    // Before start().
+    void set_on_partial(OnPartial on_partial) { on_partial_ = std::move(on_partial); }
+    int native_handle() { return pipe_.native_handle(); }
+
   private:
     void arm();
     // mutex_ held. Returns false at EOF or error.
@@ -44,6 +50,7 @@ class LineReader : public std::enable_shared_from_this<LineReader> {
     bool eof_ = false;
     OnLine on_line_;
     OnEof on_eof_;
+    OnPartial on_partial_;
 };
 
 }  // namespace tether::detail

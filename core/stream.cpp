@@ -1,6 +1,7 @@
 #include "core/stream.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -70,6 +71,8 @@ Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_mes
       max_message_size_(max_message_size),
       in_(kReadBuffer) {
     socket_.non_blocking(true);
+    struct stat st {};
+    is_socket_ = ::fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode);
 }
 
 Stream::~Stream() {
@@ -113,7 +116,8 @@ void Stream::on_readable() {
         } else {
             n = ::read(fd, in_.data() + in_len_, in_.size() - in_len_);
         }
-        if (n == 0) {
+        // A terminal's master side reads EIO once the other side is closed.
+        if (n == 0 || (n < 0 && errno == EIO && !is_socket_)) {
             close_on_broker("EOF");
             return;
         }
@@ -249,7 +253,8 @@ void Stream::flush_locked() {
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = static_cast<std::size_t>(count);
-        ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = is_socket_ ? ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)
+                               : ::writev(fd, iov, count);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;

@@ -136,6 +136,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
     BrokerImpl& broker_;
     boost::asio::posix::stream_descriptor socket_;
+    // Else a terminal (su's): written with writev, which raises no SIGPIPE
+    // there (a closed terminal answers EIO).
+    bool is_socket_ = true;
     std::string name_;
     std::size_t max_message_size_;
     StreamOwner* owner_ = nullptr;

@@ -34,6 +34,19 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
       connect_timer_(core.broker().io()),
       escalate_timer_(core.broker().io()),
       failing_timer_(core.broker().io()) {
+    if (child.bootstrap) {
+        BootstrapSession::Events events;
+        events.phase = [this](const std::string& phase) { phase_ = phase; };
+        events.output = [this](const std::string& line) { on_stderr_line(line); };
+        events.ready = [this] { begin_handshake(); };
+        events.fail = [this](const std::string& reason, bool kill) { fail(reason, kill); };
+        bootstrap_ = std::make_shared<BootstrapSession>(core.broker(), child.protocol_fd,
+                                                        std::move(*child.bootstrap), child.dialog,
+                                                        child.dialog_on_stream, std::move(events));
+        if (!child.dialog_on_stream) {
+            stderr_dialog_ = child.dialog;
+        }
+    }
     if (child.stderr_fd >= 0) {
         stderr_ = std::make_shared<LineReader>(
             core.broker(), child.stderr_fd,
@@ -42,6 +55,10 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
                 stderr_eof_ = true;
                 finish_if_done();
             });
+        if (stderr_dialog_) {
+            stderr_->set_on_partial(
+                [this](const std::string& pending) { on_stderr_pending(pending); });
+        }
     } else {
         stderr_eof_ = true;
     }
@@ -54,14 +71,11 @@ void Connection::start() {
     core_.add_link(boot_.context_id, boot_.name, shared_from_this());
     self_ = shared_from_this();
     stream_->set_debug(boot_.debug);
-    Message boot;
-    boot.dst = boot_.context_id;
-    boot.src = core_.id();
-    boot.auth = core_.id();
-    boot.handle = kBoot;
-    boot.payload = encode(boot_);
-    stream_->start(this);
-    stream_->write(std::move(boot));
+    if (bootstrap_) {
+        bootstrap_->start();
+    } else {
+        begin_handshake();
+    }
     if (stderr_) {
         stderr_->start();
     }
@@ -70,13 +84,51 @@ void Connection::start() {
     connect_timer_.async_wait([self = self_](const boost::system::error_code& ec) {
         if (!ec && self->state_ == State::connecting) {
             self->fail("connect timeout after " + std::to_string(self->connect_timeout_.count()) +
-                           " ms in phase 'handshake': the child (pid " +
-                           std::to_string(self->process_->pid()) + ") started but never answered",
+                           " ms in phase '" + self->phase_ + "': the child (pid " +
+                           std::to_string(self->process_->pid()) + ") never got further",
                        true);
         }
     });
-    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": started pid ", process_->pid(),
-               ", waiting for its handshake");
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": started pid ", process_->pid(), ", phase ",
+               phase_);
+}
+
+void Connection::begin_handshake() {
+    phase_ = "handshake";
+    if (bootstrap_) {
+        TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": the program runs (",
+                   bootstrap_->uploaded() > 0
+                       ? "sent " + std::to_string(bootstrap_->uploaded()) + " bytes"
+                       : std::string("cached"),
+                   ")");
+    }
+    Message boot;
+    boot.dst = boot_.context_id;
+    boot.src = core_.id();
+    boot.auth = core_.id();
+    boot.handle = kBoot;
+    boot.payload = encode(boot_);
+    stream_->start(this);
+    stream_->write(std::move(boot));
+}
+
+void Connection::on_stderr_pending(const std::string& pending) {
+    if (state_ == State::connecting) {
+        apply(stderr_dialog_->on_pending(pending), stderr_->native_handle());
+    }
+}
+
+void Connection::apply(const PasswordDialog::Step& step, int fd) {
+    if (step.kind == PasswordDialog::Step::fail) {
+        fail("phase '" + phase_ + "': " + step.failure, true);
+    } else if (step.kind == PasswordDialog::Step::answer) {
+        // A few bytes into an empty terminal buffer: written at once, wiped
+        // right after, never logged.
+        std::string text = stderr_dialog_->answer();
+        [[maybe_unused]] ssize_t n = ::write(fd, text.data(), text.size());
+        std::fill(text.begin(), text.end(), '\0');
+        TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": answered the password prompt");
+    }
 }
 
 ContextRef Connection::wait_connected() {
@@ -127,7 +179,7 @@ void Connection::on_message(Stream& stream, Message m) {
 void Connection::on_closed(Stream& stream, const std::string& reason) {
     TETHER_ASSERT_BROKER_THREAD(core_.broker());
     if (state_ == State::connecting) {
-        fail("the child closed its stream in phase 'handshake' (" + reason + ")", false);
+        fail("the child closed its stream in phase '" + phase_ + "' (" + reason + ")", false);
         return;
     }
     if (state_ != State::connected) {
@@ -153,6 +205,9 @@ void Connection::fail(std::string reason, bool killed) {
     failure_ = std::move(reason);
     failure_killed_ = killed;
     connect_timer_.cancel();
+    if (bootstrap_) {
+        bootstrap_->stop();
+    }
     stream_->set_owner(nullptr);
     stream_->close("start failed");
     if (killed) {
@@ -174,9 +229,14 @@ void Connection::on_exit() {
     TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": pid ", process_->pid(), " ",
                process_->describe_status());
     escalate_timer_.cancel();
+    if (state_ == State::connecting && bootstrap_ && phase_ != "handshake") {
+        // The bootstrap's last words (a FAIL line) may still be on the
+        // stream, which ends now: the session reports, with this status.
+        return;
+    }
     if (state_ == State::connecting) {
         // Exit before the stream closed (it will): report it as the cause.
-        fail("the child " + process_->describe_status() + " in phase 'handshake'", false);
+        fail("the child " + process_->describe_status() + " in phase '" + phase_ + "'", false);
         return;
     }
     if (state_ == State::connected) {
@@ -186,6 +246,9 @@ void Connection::on_exit() {
 }
 
 void Connection::on_stderr_line(const std::string& line) {
+    if (stderr_dialog_ && state_ == State::connecting) {
+        apply(stderr_dialog_->on_line(line), -1);
+    }
     last_lines_.push_back(line);
     if (last_lines_.size() > kLastLines) {
         last_lines_.pop_front();
@@ -221,7 +284,7 @@ void Connection::begin_shutdown() {
     TETHER_ASSERT_BROKER_THREAD(core_.broker());
     switch (state_) {
         case State::connecting:
-            fail("shut down in phase 'handshake'", true);
+            fail("shut down in phase '" + phase_ + "'", true);
             return;
         case State::connected: {
             if (shutting_down_) {
@@ -248,7 +311,7 @@ void Connection::begin_shutdown() {
 void Connection::abort() {
     shutting_down_ = true;
     if (state_ == State::connecting) {
-        fail("aborted in phase 'handshake'", true);
+        fail("aborted in phase '" + phase_ + "'", true);
         return;
     }
     stream_->close("aborted");
@@ -262,12 +325,15 @@ void Connection::release() {
         had_result = has_result_;
     }
     if (!had_result) {
-        set_result(ConnectError(boot_.name, "the router shut down in phase 'handshake'"));
+        set_result(ConnectError(boot_.name, "the router shut down in phase '" + phase_ + "'"));
     }
     state_ = State::done;
     connect_timer_.cancel();
     escalate_timer_.cancel();
     failing_timer_.cancel();
+    if (bootstrap_) {
+        bootstrap_->stop();
+    }
     stream_->set_owner(nullptr);
     stream_->close("released");
     if (stderr_) {
@@ -294,6 +360,13 @@ void Connection::finish_if_done() {
         std::string reason = failure_;
         if (!failure_killed_ && reason.find(process_->describe_status()) == std::string::npos) {
             reason += "; the child " + process_->describe_status();
+        }
+        for (const auto& line : last_lines_) {
+            if (line.find("error while loading shared libraries") != std::string::npos ||
+                line.find("Exec format error") != std::string::npos) {
+                reason += "; the program cannot run on the target: " + line;
+                break;
+            }
         }
         TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": start failed: ", reason);
         set_result(ConnectError(boot_.name, reason, last_lines()));

@@ -24,17 +24,26 @@
 #include "core/protocol.hpp"
 #include "core/router_core.hpp"
 #include "core/stream.hpp"
+#include "parent/bootstrap.hpp"
+#include "parent/bootstrap_session.hpp"
 #include "parent/child_process.hpp"
+#include "parent/password_dialog.hpp"
 #include "tether/errors.hpp"
 
 namespace tether::detail {
 
 // What a transport hands over once it has started a child: its pid, our end
-// of the stream, and the read end of its stderr (all owned from here on).
+// of the stream, and the read end of its stderr or its terminal (all owned
+// from here on). Methods that run a command line add the shell bootstrap to
+// run before the handshake, and their password dialog.
 struct SpawnedChild {
     pid_t pid = -1;
     int protocol_fd = -1;
     int stderr_fd = -1;
+    std::optional<BootstrapPlan> bootstrap = std::nullopt;
+    std::shared_ptr<PasswordDialog> dialog = nullptr;
+    // True: prompts arrive on the stream (a full terminal), else on stderr_fd.
+    bool dialog_on_stream = false;
 };
 
 class Connection final : public StreamOwner,
@@ -61,6 +70,9 @@ class Connection final : public StreamOwner,
     enum class State { connecting, failing, connected, lost, done };
 
     void fail(std::string reason, bool killed);
+    void begin_handshake();
+    void on_stderr_pending(const std::string& pending);
+    void apply(const PasswordDialog::Step& step, int fd);
     void on_exit();
     void on_stderr_line(const std::string& line);
     void escalate(std::chrono::milliseconds after, int signal);
@@ -78,6 +90,9 @@ class Connection final : public StreamOwner,
     std::shared_ptr<ChildProcess> process_;
     std::shared_ptr<Stream> stream_;
     std::shared_ptr<LineReader> stderr_;
+    std::shared_ptr<BootstrapSession> bootstrap_;
+    std::shared_ptr<PasswordDialog> stderr_dialog_;  // prompts on stderr_fd
+    std::string phase_ = "handshake";
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer escalate_timer_;
     boost::asio::steady_timer failing_timer_;

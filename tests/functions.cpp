@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -22,6 +23,15 @@ std::string greet(const std::string& who) {
 }
 int pid() {
     return ::getpid();
+}
+
+int euid() {
+    return static_cast<int>(::geteuid());
+}
+
+std::string env_of(const std::string& name) {
+    const char* value = std::getenv(name.c_str());
+    return value ? value : "";
 }
 
 std::string argv0() {
@@ -191,6 +201,8 @@ TETHER_EXPORT(tt::add);
 TETHER_EXPORT(tt::greet);
 TETHER_EXPORT(tt::pid);
 TETHER_EXPORT(tt::argv0);
+TETHER_EXPORT(tt::euid);
+TETHER_EXPORT(tt::env_of);
 TETHER_EXPORT(tt::doubled);
 TETHER_EXPORT(tt::count_words);
 TETHER_EXPORT(tt::maybe);

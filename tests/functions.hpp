@@ -36,6 +36,8 @@ class MyError : public std::runtime_error {
 int add(int a, int b);
 std::string greet(const std::string& who);
 int pid();
+int euid();
+std::string env_of(const std::string& name);
 std::string argv0();
 std::vector<int> doubled(std::vector<int> values);
 std::map<std::string, int> count_words(const std::vector<std::string>& words);

@@ -1,10 +1,19 @@
 // A master for one test: a Broker and a Router, shut down when the test ends.
+// And helpers shared by the test files.
 #pragma once
 
 #include <tether/tether.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
+
+#include "functions.hpp"
+#include "support/leak_check.hpp"
 
 namespace tt {
 
@@ -19,5 +28,46 @@ struct Master {
 inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
+
+// Polls (this is a test's deadline, not synchronisation): whether `pid` is
+// gone within `limit`.
+inline bool gone_within(int pid, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (tether::testing::process_alive(pid)) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+// Sends tether's log to a temporary file for the test's duration.
+class LogCapture {
+  public:
+    LogCapture() : path_(tt::temp_path("log")) { tether::log_to_file(path_); }
+    ~LogCapture() {
+        tether::log_to_file("");
+        ::unlink(path_.c_str());
+    }
+    std::string text() const {
+        std::ifstream in(path_);
+        std::ostringstream all;
+        all << in.rdbuf();
+        return all.str();
+    }
+    std::size_t count(const std::string& needle) const {
+        std::string all = text();
+        std::size_t n = 0;
+        for (std::size_t at = all.find(needle); at != std::string::npos;
+             at = all.find(needle, at + 1)) {
+            ++n;
+        }
+        return n;
+    }
+
+  private:
+    std::string path_;
+};
 
 }  // namespace tt

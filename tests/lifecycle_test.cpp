@@ -17,22 +17,6 @@ using namespace std::chrono_literals;
 
 extern char** environ;
 
-namespace {
-
-// Polls until `pid` is gone or `limit` passes; returns whether it is gone.
-bool gone_within(int pid, std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (tether::testing::process_alive(pid)) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
-
-}  // namespace
-
 TEST(Lifecycle, ShutdownAndShutdownWait) {
     tt::Master master;
     tether::Context a = master.router.local();
@@ -68,7 +52,7 @@ TEST(Lifecycle, ShutdownOfAGrandchildWaitsUntilItIsGone) {
     tether::Context grandchild = master.router.local({.via = child});
     int pid = grandchild.call(tt::pid);
     grandchild.shutdown(true);
-    EXPECT_TRUE(gone_within(pid, 5s));
+    EXPECT_TRUE(tt::gone_within(pid, 5s));
     EXPECT_THROW(grandchild.call(tt::add, 1, 1), tether::ChannelError);
     EXPECT_EQ(child.call(tt::add, 1, 1), 2);
 }
@@ -82,8 +66,8 @@ TEST(Lifecycle, AChildExitsWithItsChildrenWhenItsParentStreamIsLost) {
     int grandchild_pid = grandchild.call(tt::pid);
     int great_pid = great.call(tt::pid);
     ::kill(child_pid, SIGKILL);
-    EXPECT_TRUE(gone_within(grandchild_pid, 2s));
-    EXPECT_TRUE(gone_within(great_pid, 2s));
+    EXPECT_TRUE(tt::gone_within(grandchild_pid, 2s));
+    EXPECT_TRUE(tt::gone_within(great_pid, 2s));
 }
 
 TEST(Lifecycle, BrokerShutdownDuringAHandshakeFailsTheStartAndKillsTheChild) {
@@ -198,9 +182,9 @@ TEST(Lifecycle, SigkillOfTheMasterLeavesNoDescendantAlive) {
     ::kill(helper, SIGKILL);
     int status = 0;
     ::waitpid(helper, &status, 0);
-    EXPECT_TRUE(gone_within(a, 2s)) << "child " << a;
-    EXPECT_TRUE(gone_within(b, 2s)) << "grandchild " << b;
-    EXPECT_TRUE(gone_within(c, 2s)) << "great-grandchild " << c;
+    EXPECT_TRUE(tt::gone_within(a, 2s)) << "child " << a;
+    EXPECT_TRUE(tt::gone_within(b, 2s)) << "grandchild " << b;
+    EXPECT_TRUE(tt::gone_within(c, 2s)) << "great-grandchild " << c;
     ::close(out[0]);
     ::close(in[1]);
 }

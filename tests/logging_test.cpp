@@ -8,37 +8,7 @@
 #include "functions.hpp"
 #include "harness.hpp"
 
-namespace {
-
-// Sends tether's log to a temporary file for the test's duration.
-class LogCapture {
-  public:
-    LogCapture() : path_(tt::temp_path("log")) { tether::log_to_file(path_); }
-    ~LogCapture() {
-        tether::log_to_file("");
-        ::unlink(path_.c_str());
-    }
-    std::string text() const {
-        std::ifstream in(path_);
-        std::ostringstream all;
-        all << in.rdbuf();
-        return all.str();
-    }
-    std::size_t count(const std::string& needle) const {
-        std::string all = text();
-        std::size_t n = 0;
-        for (std::size_t at = all.find(needle); at != std::string::npos;
-             at = all.find(needle, at + 1)) {
-            ++n;
-        }
-        return n;
-    }
-
-  private:
-    std::string path_;
-};
-
-}  // namespace
+using tt::LogCapture;
 
 TEST(Logging, ChildStdoutReachesTheMasterLogBeforeTheReply) {
     LogCapture log;

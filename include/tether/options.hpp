@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tether/context.hpp"
+#include "tether/secret.hpp"
 
 namespace tether {
 
@@ -36,6 +37,45 @@ struct LocalOptions {
     // Logs every message crossing this context's stream (here and in the
     // context) and runs the context at the `io` log level, whatever the
     // level elsewhere; its records reach the master's log.
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// Another user on this machine, through sudo. The bootstrap runs as
+// `sudo -p <prompt> -u <username> [flags] -- /bin/sh -c <script>`; sudo's
+// prompt appears on a pseudo-terminal that only tether reads, and the password
+// is written there once (never on a command line, never in a log).
+struct SudoOptions {
+    std::string username = "root";
+    // Needed when sudo asks. Not given and asked: ConnectError "sudo: a
+    // password is required" at once. Wrong: "sudo: incorrect password".
+    std::optional<Secret> password = std::nullopt;
+    std::string sudo_path = "sudo";
+    bool preserve_env = false;  // -E
+    bool set_home = false;      // -H
+    bool login = false;         // -i
+    // More flags, parsed and checked: -E -H -i -n -P -S (ignored), -u/--user
+    // USER, -g/--group GROUP, -r/--role ROLE, -t/--type TYPE and their long
+    // forms. Anything else is refused with ConnectError.
+    std::vector<std::string> sudo_args = {};
+    std::string name = {};         // default sudo.<username>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// Another user on this machine, through su, which reads the password from its
+// terminal: the whole bootstrap runs under a pseudo-terminal in raw mode.
+struct SuOptions {
+    std::string username = "root";
+    std::optional<Secret> password = std::nullopt;
+    std::string su_path = "su";
+    std::string name = {};         // default su.<username>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
     bool debug = false;
     std::map<std::string, std::string> env = {};
 };

@@ -31,6 +31,15 @@ class Router {
     // the child's last output lines.
     Context local(LocalOptions options = {});
 
+    // This program as another user, through sudo (or su). Nothing needs to be
+    // installed for that user: the program is shipped over the command's
+    // stdin once and cached under ~/.cache/tether (see docs/how-it-works.md).
+    // Blocks until the context answers; throws ConnectError naming the phase
+    // ('auth', 'bootstrap', 'upload', 'exec', 'handshake') and carrying the
+    // last lines printed.
+    Context sudo(SudoOptions options = {});
+    Context su(SuOptions options = {});
+
     // This process as a context (id 0 in the master).
     Context myself() const;
     const RouterOptions& options() const noexcept;

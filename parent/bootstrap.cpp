@@ -1,0 +1,134 @@
+#include "parent/bootstrap.hpp"
+
+#include <random>
+
+namespace tether::detail {
+
+BootstrapPlan plan_bootstrap(std::chrono::milliseconds connect_timeout,
+                             const std::map<std::string, std::string>& env) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::random_device random;
+    std::string marker = "tether-";
+    for (int i = 0; i < 4; ++i) {
+        std::uint32_t bits = random();
+        for (int j = 0; j < 4; ++j, bits >>= 4) {
+            marker += kHex[bits & 0xf];
+        }
+    }
+    BootstrapPlan plan;
+    plan.marker = std::move(marker);
+    plan.image = &this_program();
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(connect_timeout);
+    plan.timeout = std::max(seconds, std::chrono::seconds(1));
+    plan.env = env;
+    return plan;
+}
+
+const std::string& bootstrap_script() {
+    // $1 marker, $2 sha256, $3 size, $4 upload timeout (s), then K=V to export.
+    // Lines it prints for the parent: "<marker> START" once the shell runs
+    // (any password dialog is over), "HAVE" (cached), "SEND <size>" (waiting
+    // for exactly that many bytes on stdin), "GOT" (stored), "FAIL <phase>:
+    // <why>"; the program itself then prints "<marker> RUN".
+    static const std::string script =
+        "set -f; umask 077; m=${1} h=${2} s=${3} w=${4}; shift 4; "
+        "say() { printf '%s %s\\n' \"${m}\" \"${*}\"; }; "
+        "fail() { say \"FAIL ${*}\"; exit 1; }; "
+        "say START; "
+        "for e in \"${@}\"; do export \"${e}\" || fail \"bootstrap: bad environment entry\"; done; "
+        "o=${PATH}; PATH=/usr/bin:/bin:${PATH}; "
+        // A pipe (sudo with I/O logging) may come non-blocking; reopening it
+        // gives this shell a blocking one. Sockets and terminals are left be.
+        "if [ -p /dev/stdin ]; then exec </dev/stdin; fi; "
+        "u=$(id -u) || fail \"bootstrap: id -u failed\"; "
+        "d=; for c in \"${XDG_CACHE_HOME:+${XDG_CACHE_HOME}/tether}\" "
+        "\"${HOME:+${HOME}/.cache/tether}\" \"/tmp/tether-${u}\"; do "
+        "case ${c} in /*) ;; *) continue;; esac; "
+        "{ [ -d \"${c}\" ] || mkdir -p \"${c}\" 2>/dev/null; } && [ -w \"${c}\" ] && d=${c} && "
+        "break; done; "
+        "[ -n \"${d}\" ] || fail \"bootstrap: no usable cache directory "
+        "(tried XDG_CACHE_HOME, HOME and /tmp)\"; "
+        "own() { set -- $(ls -ldn \"${1}\") && [ \"${3}\" = \"${u}\" ] && "
+        "case ${1} in ?????w*|????????w*) false;; esac; }; "
+        "own \"${d}\" || fail \"bootstrap: refusing cache directory ${d}: it must be owned by "
+        "uid ${u} and not writable by group or others\"; "
+        "p=${d}/${h}; "
+        "if [ -f \"${p}\" ]; then "
+        "own \"${p}\" || fail \"bootstrap: refusing ${p}: it must be owned by uid ${u} and not "
+        "writable by group or others\"; say HAVE; "
+        "else t=${d}/.${h}.${$}; say \"SEND ${s}\"; exec 3<&0; "
+        // Exactly s bytes, in the background so that a watchdog can end a
+        // read that never completes; EOF ends it at once.
+        "head -c \"${s}\" <&3 >\"${t}\" 3<&- & r=${!}; "
+        // The trap is set before sleep starts, and ${!} names sleep once it
+        // runs: killing the watchdog never leaves a sleep behind.
+        "( trap 'kill ${!}; exit 0' TERM; sleep \"${w}\" & wait ${!}; kill ${r} ) "
+        ">/dev/null 2>&1 & k=${!}; "
+        "wait ${r}; x=${?}; kill ${k} 2>/dev/null; wait ${k}; exec 3<&-; "
+        "[ \"${x}\" = 0 ] || { rm -f \"${t}\"; fail \"upload: reading the program failed "
+        "(status ${x})\"; }; "
+        "n=$(wc -c <\"${t}\"); [ ${n} -eq ${s} ] || { rm -f \"${t}\"; "
+        "fail \"upload: short input: received ${n} of ${s} bytes\"; }; "
+        "command -v sha256sum >/dev/null || { rm -f \"${t}\"; "
+        "fail \"upload: sha256sum is missing on the target\"; }; "
+        "set -- $(sha256sum \"${t}\"); [ \"${1}\" = \"${h}\" ] || { rm -f \"${t}\"; "
+        "fail \"upload: checksum mismatch\"; }; "
+        "chmod 700 \"${t}\" && mv -f \"${t}\" \"${p}\" || { rm -f \"${t}\"; "
+        "fail \"upload: cannot install ${p}\"; }; say GOT; fi; "
+        "[ -x \"${p}\" ] || fail \"exec: cannot execute ${p}: is ${d} on a filesystem mounted "
+        "noexec?\"; "
+        "export PATH=\"${o}\" TETHER_CHILD=1 TETHER_PARENT_PID=0 TETHER_BOOT_MARKER=\"${m} RUN\"; "
+        "exec \"${p}\"";
+    return script;
+}
+
+std::vector<std::string> bootstrap_argv(const BootstrapPlan& plan) {
+    std::vector<std::string> argv = {"/bin/sh",
+                                     "-c",
+                                     bootstrap_script(),
+                                     "tether",
+                                     plan.marker,
+                                     plan.image->sha256,
+                                     std::to_string(plan.image->size),
+                                     std::to_string(plan.timeout.count())};
+    for (const auto& [key, value] : plan.env) {
+        argv.push_back(key + "=" + value);
+    }
+    return argv;
+}
+
+std::string shell_quote(std::string_view word) {
+    bool plain = !word.empty();
+    for (char c : word) {
+        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == '/' || c == '=' || c == ':' ||
+                    c == '@' || c == ',' || c == '+';
+        plain = plain && safe;
+    }
+    if (plain) {
+        return std::string(word);
+    }
+    std::string out = "'";
+    for (char c : word) {
+        if (c == '\'') {
+            out += "'\\''";
+        } else {
+            out += c;
+        }
+    }
+    out += '\'';
+    return out;
+}
+
+std::string shell_join(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& word : words) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        out += shell_quote(word);
+    }
+    return out;
+}
+
+}  // namespace tether::detail

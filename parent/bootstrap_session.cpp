@@ -1,0 +1,220 @@
+#include "parent/bootstrap_session.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "core/broker_impl.hpp"
+#include "core/log.hpp"
+
+namespace tether::detail {
+namespace {
+
+constexpr const char* kLog = "tether.bootstrap";
+// Output without a newline is cut into lines of this size.
+constexpr std::size_t kMaxLine = 64 * 1024;
+
+int duplicate(int fd) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) {
+        throw std::runtime_error(std::string("cannot duplicate the stream: ") +
+                                 std::strerror(errno));
+    }
+    return copy;
+}
+
+}  // namespace
+
+BootstrapSession::BootstrapSession(BrokerImpl& broker, int fd, BootstrapPlan plan,
+                                   std::shared_ptr<PasswordDialog> dialog, bool dialog_on_stream,
+                                   Events events)
+    : stream_(broker.io(), duplicate(fd)),
+      plan_(std::move(plan)),
+      dialog_(std::move(dialog)),
+      dialog_on_stream_(dialog_on_stream && dialog_ != nullptr),
+      events_(std::move(events)),
+      phase_(dialog_ ? "auth" : "shell") {
+    stream_.non_blocking(true);
+}
+
+BootstrapSession::~BootstrapSession() {
+    close_stream();
+}
+
+void BootstrapSession::start() {
+    events_.phase(phase_);
+    arm_read();
+}
+
+void BootstrapSession::stop() {
+    done_ = true;
+    close_stream();
+}
+
+void BootstrapSession::close_stream() {
+    if (!stream_.is_open()) {
+        return;
+    }
+    // release(), not close(): the original fd keeps the file open, so epoll
+    // would keep this registration unless it is removed explicitly.
+    boost::system::error_code ignored;
+    stream_.cancel(ignored);
+    ::close(stream_.release());
+}
+
+void BootstrapSession::arm_read() {
+    stream_.async_read_some(
+        boost::asio::buffer(buffer_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            if (self->done_) {
+                return;
+            }
+            if (ec) {
+                // A terminal's master side reads EIO once the other side closed.
+                bool eof = ec == boost::asio::error::eof ||
+                           ec == boost::system::errc::io_error;
+                self->fail(eof ? "the target closed the stream"
+                               : "reading the stream failed: " + ec.message());
+                return;
+            }
+            self->on_data(n);
+        });
+}
+
+void BootstrapSession::on_data(std::size_t size) {
+    text_.append(buffer_, size);
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = text_.find('\n', start)) != std::string::npos; start = nl + 1) {
+        if (!on_line(text_.substr(start, nl - start))) {
+            return;
+        }
+    }
+    text_.erase(0, start);
+    if (text_.size() > kMaxLine) {
+        if (!on_line(std::exchange(text_, {}))) {
+            return;
+        }
+    }
+    if (dialog_on_stream_ && !text_.empty()) {
+        PasswordDialog::Step step = dialog_->on_pending(text_);
+        if (step.kind == PasswordDialog::Step::fail) {
+            fail(step.failure, true);
+            return;
+        }
+        if (step.kind == PasswordDialog::Step::answer) {
+            answer_prompt();
+        }
+    }
+    arm_read();
+}
+
+void BootstrapSession::answer_prompt() {
+    // A few bytes into an empty terminal buffer: written at once. The text
+    // is wiped right after; it is never logged.
+    std::string text = dialog_->answer();
+    [[maybe_unused]] ssize_t n = ::write(stream_.native_handle(), text.data(), text.size());
+    std::fill(text.begin(), text.end(), '\0');
+    TETHER_LOG(LogLevel::debug, kLog, "answered the password prompt");
+}
+
+bool BootstrapSession::on_line(std::string line) {
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    std::string prefix = plan_.marker + " ";
+    if (line.compare(0, prefix.size(), prefix) == 0) {
+        std::string rest = line.substr(prefix.size());
+        auto space = rest.find(' ');
+        std::string word = rest.substr(0, space);
+        return on_marker(word, space == std::string::npos ? "" : rest.substr(space + 1));
+    }
+    events_.output(line);
+    if (dialog_on_stream_) {
+        PasswordDialog::Step step = dialog_->on_line(line);
+        if (step.kind == PasswordDialog::Step::fail) {
+            fail(step.failure, true);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool BootstrapSession::on_marker(const std::string& word, const std::string& rest) {
+    if (word == "START") {
+        if (dialog_) {
+            dialog_->finish();
+        }
+        enter("bootstrap");
+        return true;
+    }
+    if (word == "HAVE") {
+        TETHER_LOG(LogLevel::debug, kLog, "program ", plan_.image->sha256.substr(0, 12),
+                   " is cached on the target");
+        enter("exec");
+        return true;
+    }
+    if (word == "SEND") {
+        if (rest != std::to_string(plan_.image->size)) {
+            fail("protocol error: the bootstrap asked for " + rest + " bytes", true);
+            return false;
+        }
+        enter("upload");
+        upload();
+        return true;
+    }
+    if (word == "GOT") {
+        enter("exec");
+        return true;
+    }
+    if (word == "FAIL") {
+        // "<phase>: <why>", from the script itself.
+        auto colon = rest.find(':');
+        std::string phase = rest.substr(0, colon);
+        phase_ = phase;
+        fail(colon == std::string::npos ? rest : rest.substr(colon + 2));
+        return false;
+    }
+    if (word == "RUN") {
+        // The program writes nothing more before its configuration arrives.
+        done_ = true;
+        close_stream();
+        enter("handshake");
+        events_.ready();
+        return false;
+    }
+    fail("protocol error: unknown bootstrap marker '" + word + "'", true);
+    return false;
+}
+
+void BootstrapSession::upload() {
+    TETHER_LOG(LogLevel::debug, kLog, "sending the program (", plan_.image->size, " bytes)");
+    boost::asio::async_write(
+        stream_, boost::asio::buffer(plan_.image->data, plan_.image->size),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            self->uploaded_ = n;
+            if (ec && !self->done_) {
+                self->fail("sending the program failed after " + std::to_string(n) +
+                               " bytes: " + ec.message(),
+                           true);
+            }
+        });
+}
+
+void BootstrapSession::enter(const std::string& phase) {
+    phase_ = phase;
+    events_.phase(phase_);
+}
+
+void BootstrapSession::fail(const std::string& why, bool kill) {
+    if (done_) {
+        return;
+    }
+    done_ = true;
+    close_stream();
+    events_.fail("phase '" + phase_ + "': " + why, kill);
+}
+
+}  // namespace tether::detail

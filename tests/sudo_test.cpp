@@ -1,0 +1,334 @@
+// sudo and su for real: throwaway users, real passwords, real prompts.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "functions.hpp"
+#include "harness.hpp"
+#include "users.hpp"
+
+using namespace std::chrono_literals;
+
+extern char** environ;
+
+namespace {
+
+using Sudo = tt::Users;
+using Su = tt::Users;
+using Cache = tt::Users;
+
+std::string run(const std::string& command) {
+    std::string out;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buf[4096];
+    while (pipe != nullptr && std::fgets(buf, sizeof buf, pipe) != nullptr) {
+        out += buf;
+    }
+    if (pipe != nullptr) {
+        ::pclose(pipe);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_F(Sudo, RootBecomesAUserWithoutAPassword) {
+    tt::Master master;
+    tether::Context bob = master.router.sudo({.username = "tt_bob"});
+    EXPECT_EQ(bob.name(), "sudo.tt_bob");
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_EQ(bob.call(tt::add, 2, 3), 5);
+    EXPECT_TRUE(tt::contains(bob.call(tt::argv0), "tether:")) << bob.call(tt::argv0);
+    // The bootstrap's own variables are gone; the cache is in bob's home.
+    EXPECT_EQ(bob.call(tt::env_of, std::string("TETHER_BOOT_MARKER")), "");
+    EXPECT_EQ(bob.call(tt::env_of, std::string("TETHER_CHILD")), "");
+    EXPECT_EQ(bob.call(tt::env_of, std::string("USER")), "tt_bob");
+    bob.shutdown(true);
+}
+
+TEST_F(Sudo, AUserBecomesAnotherWithTheRightPassword) {
+    tt::Master master;
+    tether::Context alice = master.router.sudo({.username = "tt_alice"});
+    tether::Context bob = master.router.sudo({.username = "tt_bob",
+                                              .password = tether::Secret(tt::password_of("tt_alice")),
+                                              .via = alice});
+    EXPECT_EQ(bob.name(), "sudo.tt_alice.sudo.tt_bob");
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_EQ(alice.call(tt::euid), tt::uid_of("tt_alice"));
+}
+
+TEST_F(Sudo, AWrongPasswordFailsAtOnceAndIsNeverShown) {
+    tt::Master master;
+    tt::LogCapture log;
+    tether::set_log_level("io");
+    tether::Context alice = master.router.sudo({.username = "tt_alice", .debug = true});
+    try {
+        master.router.sudo({.username = "tt_bob",
+                            .password = tether::Secret("not-alices-password"),
+                            .connect_timeout = 10min,
+                            .via = alice,
+                            .debug = true});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "sudo: incorrect password")) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "phase 'auth'")) << e.what();
+        EXPECT_FALSE(tt::contains(e.what(), "not-alices-password"));
+        EXPECT_FALSE(tt::contains(e.diagnostics(), "not-alices-password"));
+    }
+    tether::set_log_level("info");
+    EXPECT_GT(log.count("sudo.tt_alice"), 0u);
+    EXPECT_EQ(log.count("not-alices-password"), 0u);
+    // alice is still fine.
+    EXPECT_EQ(alice.call(tt::add, 1, 1), 2);
+}
+
+TEST_F(Sudo, AMissingPasswordFailsWithoutWaitingForTheTimeout) {
+    tt::Master master;
+    tether::Context alice = master.router.sudo({.username = "tt_alice"});
+    try {
+        master.router.sudo({.username = "tt_bob", .connect_timeout = 10min, .via = alice});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        // A timeout would say "connect timeout" after ten minutes.
+        EXPECT_TRUE(tt::contains(e.what(), "sudo: a password is required")) << e.what();
+        EXPECT_FALSE(tt::contains(e.what(), "timeout")) << e.what();
+    }
+}
+
+TEST_F(Sudo, AUserNotInSudoersIsRefused) {
+    tt::Master master;
+    tether::Context carol = master.router.sudo({.username = "tt_carol"});
+    try {
+        master.router.sudo(
+            {.password = tether::Secret(tt::password_of("tt_carol")), .via = carol});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "not in the sudoers file")) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "sudo.tt_carol")) << e.what();
+    }
+}
+
+TEST_F(Sudo, SudoArgsAreParsedAndUnknownFlagsRefused) {
+    tt::Master master;
+    tether::Context bob = master.router.sudo({.sudo_args = {"-H", "--user=tt_bob"}});
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_EQ(bob.call(tt::env_of, std::string("HOME")), "/home/tt_bob");
+    for (auto args : {std::vector<std::string>{"-x"}, std::vector<std::string>{"--chroot=/"},
+                      std::vector<std::string>{"id"}, std::vector<std::string>{"-u"}}) {
+        try {
+            master.router.sudo({.username = "tt_bob", .sudo_args = args});
+            FAIL() << "no ConnectError for " << args[0];
+        } catch (const tether::ConnectError& e) {
+            EXPECT_TRUE(tt::contains(e.what(), "sudo: ")) << e.what();
+            EXPECT_TRUE(tt::contains(e.what(), args[0])) << e.what();
+        }
+    }
+}
+
+TEST_F(Sudo, ALoginShellRunsTheBootstrapToo) {
+    tt::Master master;
+    // sudo -i hands the command to the login shell with its own escaping.
+    tether::Context bob = master.router.sudo({.username = "tt_bob", .login = true});
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    tether::Context env = master.router.sudo({.username = "tt_bob", .preserve_env = true});
+    EXPECT_EQ(env.call(tt::euid), tt::uid_of("tt_bob"));
+}
+
+TEST_F(Sudo, ViaWorksAcrossMethods) {
+    tt::Master master;
+    tether::Context local = master.router.local();
+    tether::Context bob = master.router.sudo({.username = "tt_bob", .via = local});
+    EXPECT_EQ(bob.name(), local.name() + ".sudo.tt_bob");
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    tether::Context under_bob = master.router.local({.via = bob});
+    EXPECT_EQ(under_bob.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_EQ(under_bob.call(tt::add, 20, 22), 42);
+}
+
+TEST_F(Sudo, AConnectTimeoutEndsACommandThatNeverAnswers) {
+    tt::Master master;
+    std::string fake = tt::temp_path("fake-sudo");
+    {
+        std::ofstream out(fake);
+        out << "#!/bin/sh\necho 'a banner, then nothing' >&2\nexec sleep 60\n";
+    }
+    ::chmod(fake.c_str(), 0755);
+    auto start = std::chrono::steady_clock::now();
+    try {
+        master.router.sudo({.sudo_path = fake, .connect_timeout = 500ms});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "connect timeout after 500 ms in phase 'auth'"))
+            << e.what();
+        EXPECT_TRUE(tt::contains(e.diagnostics(), "a banner, then nothing")) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_TRUE(tether::testing::child_processes().empty());
+    ::unlink(fake.c_str());
+}
+
+TEST_F(Su, RightAndWrongPasswords) {
+    tt::Master master;
+    // su asks root nothing: start from alice.
+    tether::Context alice = master.router.sudo({.username = "tt_alice"});
+    tether::Context bob = master.router.su(
+        {.username = "tt_bob", .password = tether::Secret(tt::password_of("tt_bob")), .via = alice});
+    EXPECT_EQ(bob.name(), "sudo.tt_alice.su.tt_bob");
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_EQ(bob.call(tt::greet, std::string("su")), tt::greet("su"));
+    // Messages cross the terminal unchanged, whatever their bytes.
+    tether::Blob blob(std::string(300000, '\0') + "\r\n\x03\x04\x11\x13\x7f" + std::string(70000, '\n'));
+    EXPECT_EQ(bob.call(tt::echo_blob, blob), blob);
+    try {
+        master.router.su({.username = "tt_bob",
+                          .password = tether::Secret("wrong"),
+                          .connect_timeout = 10min,
+                          .via = alice});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "su: incorrect password")) << e.what();
+    }
+    try {
+        master.router.su({.username = "tt_bob", .connect_timeout = 10min, .via = alice});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "su: a password is required")) << e.what();
+    }
+}
+
+TEST_F(Cache, TheSecondStartReusesTheCachedProgram) {
+    tt::Master master;
+    std::string cache = fresh_cache_for("tt_bob", "reuse");
+    tt::LogCapture log;
+    tether::set_log_level("debug");
+    tether::SudoOptions options{.username = "tt_bob", .env = {{"XDG_CACHE_HOME", cache}}};
+    tether::Context first = master.router.sudo(options);
+    tether::Context second = master.router.sudo(options);
+    tether::set_log_level("info");
+    std::uintmax_t size = std::filesystem::file_size("/proc/self/exe");
+    EXPECT_EQ(log.count("the program runs (sent " + std::to_string(size) + " bytes)"), 1u)
+        << log.text();
+    EXPECT_EQ(log.count("the program runs (cached)"), 1u) << log.text();
+    // One file, named by the SHA-256 the target's own sha256sum computes.
+    std::string sum = run("sha256sum /proc/" + std::to_string(::getpid()) + "/exe");
+    std::string expected = cache + "/tether/" + sum.substr(0, 64);
+    EXPECT_TRUE(std::filesystem::is_regular_file(expected)) << expected;
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator(cache + "/tether")) {
+        ++files;
+    }
+    EXPECT_EQ(files, 1u);
+    EXPECT_EQ(second.call(tt::euid), tt::uid_of("tt_bob"));
+    first.shutdown(true);
+    second.shutdown(true);
+    std::filesystem::remove_all(cache);
+}
+
+TEST_F(Cache, ACacheDirectoryOthersCanWriteIsRefused) {
+    tt::Master master;
+    std::string cache = fresh_cache_for("tt_bob", "perm");
+    ASSERT_EQ(std::system(("mkdir " + cache + "/tether && chown tt_bob " + cache +
+                           "/tether && chmod 777 " + cache + "/tether")
+                              .c_str()),
+              0);
+    try {
+        master.router.sudo({.username = "tt_bob", .env = {{"XDG_CACHE_HOME", cache}}});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "phase 'bootstrap'")) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "refusing cache directory " + cache + "/tether"))
+            << e.what();
+    }
+    // Owned by someone else: refused as well.
+    ASSERT_EQ(std::system(("chmod 700 " + cache + "/tether && chown tt_alice " + cache +
+                           "/tether && chmod 777 " + cache)
+                              .c_str()),
+              0);
+    EXPECT_THROW(master.router.sudo({.username = "tt_bob", .env = {{"XDG_CACHE_HOME", cache}}}),
+                 tether::ConnectError);
+    std::filesystem::remove_all(cache);
+}
+
+TEST_F(Cache, AProgramThatCannotExecuteSaysSo) {
+    std::string mount = "/tmp/tt-noexec-" + std::to_string(::getpid());
+    std::filesystem::create_directories(mount);
+    if (std::system(("mount -t tmpfs -o noexec,size=256m tmpfs " + mount + " 2>/dev/null").c_str()) !=
+        0) {
+        std::filesystem::remove(mount);
+        if (tt::in_ci()) {
+            FAIL() << "cannot mount a noexec tmpfs";
+        }
+        GTEST_SKIP() << "cannot mount a noexec tmpfs here";
+    }
+    ASSERT_EQ(std::system(("chown tt_bob " + mount + " && chmod 700 " + mount).c_str()), 0);
+    {
+        tt::Master master;
+        try {
+            master.router.sudo({.username = "tt_bob", .env = {{"XDG_CACHE_HOME", mount}}});
+            FAIL() << "no ConnectError";
+        } catch (const tether::ConnectError& e) {
+            EXPECT_TRUE(tt::contains(e.what(), "phase 'exec'")) << e.what();
+            EXPECT_TRUE(tt::contains(e.what(), "mounted noexec")) << e.what();
+        }
+    }
+    EXPECT_EQ(std::system(("umount " + mount).c_str()), 0);
+    std::filesystem::remove(mount);
+}
+
+// Run by the next test in a process of its own: a master with a context under
+// sudo and one under that, which prints their pids and waits to be killed.
+TEST_F(Sudo, DISABLED_HelperMaster) {
+    tt::Master master;
+    tether::Context bob = master.router.sudo({.username = "tt_bob"});
+    tether::Context below = master.router.local({.via = bob});
+    std::cout << "PIDS " << bob.call(tt::pid) << " " << below.call(tt::pid) << std::endl;
+    std::string line;
+    std::getline(std::cin, line);
+}
+
+TEST_F(Sudo, SigkillOfTheMasterEndsContextsUnderSudo) {
+    int out[2], in[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::string exe = "/proc/self/exe";
+    std::string filter = "--gtest_filter=Sudo.DISABLED_HelperMaster";
+    std::string disabled = "--gtest_also_run_disabled_tests";
+    char* argv[] = {exe.data(), filter.data(), disabled.data(), nullptr};
+    pid_t helper = -1;
+    ASSERT_EQ(::posix_spawn(&helper, exe.c_str(), &actions, nullptr, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    ::close(in[0]);
+    std::string text;
+    char buf[4096];
+    while (text.find("PIDS ") == std::string::npos ||
+           text.find('\n', text.find("PIDS ")) == std::string::npos) {
+        ssize_t n = ::read(out[0], buf, sizeof buf);
+        ASSERT_GT(n, 0) << "helper output so far: " << text;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    std::istringstream pids(text.substr(text.find("PIDS ") + 5));
+    int bob = 0, below = 0;
+    pids >> bob >> below;
+    ASSERT_GT(bob, 0);
+    ASSERT_GT(below, 0);
+    EXPECT_TRUE(tether::testing::process_alive(bob));
+    ::kill(helper, SIGKILL);
+    ::waitpid(helper, nullptr, 0);
+    EXPECT_TRUE(tt::gone_within(bob, 3s)) << "the context under sudo, pid " << bob;
+    EXPECT_TRUE(tt::gone_within(below, 3s)) << "its child, pid " << below;
+    ::close(out[0]);
+    ::close(in[1]);
+}

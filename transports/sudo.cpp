@@ -1,0 +1,222 @@
+// The `sudo` method: this program as another user, through sudo and the
+// shell bootstrap. sudo prompts on a pseudo-terminal (its stderr and
+// controlling terminal) while stdin/stdout stay a socketpair for the data.
+#include <memory>
+
+#include "parent/bootstrap.hpp"
+#include "parent/command.hpp"
+#include "parent/password_dialog.hpp"
+#include "parent/via.hpp"
+#include "tether/export.hpp"
+#include "tether/router.hpp"
+
+namespace tether::detail {
+
+struct SudoRequest {
+    CommonRequest common;
+    std::string username;
+    std::optional<Secret> password;
+    std::string sudo_path;
+    bool preserve_env = false;
+    bool set_home = false;
+    bool login = false;
+    std::vector<std::string> sudo_args;
+
+    template <class Archive>
+    void serialize(Archive& ar) {
+        ar(common, username, password, sudo_path, preserve_env, set_home, login, sudo_args);
+    }
+};
+
+namespace {
+
+// The flags sudo_args may carry; each is checked, none passed on unread.
+struct SudoFlags {
+    bool preserve_env = false;
+    bool set_home = false;
+    bool login = false;
+    bool non_interactive = false;
+    bool preserve_groups = false;
+    std::string user, group, role, type;
+};
+
+SudoFlags parse_sudo_args(const std::vector<std::string>& args, const std::string& name) {
+    SudoFlags flags;
+    auto refuse = [&name](const std::string& why) { return ConnectError(name, "sudo: " + why); };
+    struct Valued {
+        char short_name;
+        const char* long_name;
+        std::string SudoFlags::*field;
+    };
+    static const Valued kValued[] = {{'u', "--user", &SudoFlags::user},
+                                     {'g', "--group", &SudoFlags::group},
+                                     {'r', "--role", &SudoFlags::role},
+                                     {'t', "--type", &SudoFlags::type}};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        auto take_value = [&](const Valued& v, std::string value, bool from_next) {
+            if (from_next) {
+                if (i + 1 >= args.size()) {
+                    throw refuse("option '" + arg + "' needs a value in sudo_args");
+                }
+                value = args[++i];
+            }
+            flags.*(v.field) = value;
+        };
+        bool matched = false;
+        for (const Valued& v : kValued) {
+            std::string short_flag = std::string("-") + v.short_name;
+            std::string long_eq = std::string(v.long_name) + "=";
+            if (arg == short_flag || arg == v.long_name) {
+                take_value(v, {}, true);
+            } else if (arg.size() > 2 && arg.compare(0, 2, short_flag) == 0) {
+                take_value(v, arg.substr(2), false);
+            } else if (arg.compare(0, long_eq.size(), long_eq) == 0) {
+                take_value(v, arg.substr(long_eq.size()), false);
+            } else {
+                continue;
+            }
+            matched = true;
+            break;
+        }
+        if (matched) {
+            continue;
+        }
+        if (arg == "-E" || arg == "--preserve-env") {
+            flags.preserve_env = true;
+        } else if (arg == "-H" || arg == "--set-home") {
+            flags.set_home = true;
+        } else if (arg == "-i" || arg == "--login") {
+            flags.login = true;
+        } else if (arg == "-n" || arg == "--non-interactive") {
+            flags.non_interactive = true;
+        } else if (arg == "-P" || arg == "--preserve-groups") {
+            flags.preserve_groups = true;
+        } else if (arg == "-S" || arg == "--stdin") {
+            // The password always goes to sudo's terminal; stdin is data.
+        } else if (!arg.empty() && arg[0] == '-') {
+            throw refuse("unsupported argument '" + arg + "' in sudo_args");
+        } else {
+            throw refuse("unexpected argument '" + arg + "' in sudo_args (a command is not "
+                         "allowed: tether runs its own)");
+        }
+    }
+    return flags;
+}
+
+void check_name_word(const std::string& what, const std::string& value, const std::string& name) {
+    if (value.empty() || value[0] == '-' ||
+        value.find_first_of(" \t\n/") != std::string::npos) {
+        throw ConnectError(name, "sudo: invalid " + what + " '" + value + "'");
+    }
+}
+
+std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string& prompt,
+                                   const std::string& name) {
+    SudoFlags flags = parse_sudo_args(options.sudo_args, name);
+    std::string user = options.username;
+    if (!flags.user.empty() && flags.user != user) {
+        if (user != "root") {
+            throw ConnectError(name, "sudo: sudo_args ask for user '" + flags.user +
+                                         "' but username is '" + user + "'");
+        }
+        user = flags.user;
+    }
+    check_name_word("username", user, name);
+    // -p always: the prompt is known, so it is recognised only as a prompt.
+    std::vector<std::string> argv = {options.sudo_path, "-p", prompt, "-u", user};
+    if (options.preserve_env || flags.preserve_env) {
+        argv.push_back("-E");
+    }
+    if (options.set_home || flags.set_home) {
+        argv.push_back("-H");
+    }
+    if (options.login || flags.login) {
+        argv.push_back("-i");
+    }
+    if (flags.non_interactive) {
+        argv.push_back("-n");
+    }
+    if (flags.preserve_groups) {
+        argv.push_back("-P");
+    }
+    for (const auto& [flag, value] : {std::pair{"-g", flags.group}, std::pair{"-r", flags.role},
+                                      std::pair{"-t", flags.type}}) {
+        if (!value.empty()) {
+            check_name_word(flag, value, name);
+            argv.push_back(flag);
+            argv.push_back(value);
+        }
+    }
+    argv.push_back("--");
+    return argv;
+}
+
+PromptRules sudo_rules(const std::string& prompt) {
+    PromptRules rules;
+    rules.method = "sudo";
+    rules.prompts = {prompt};
+    rules.sudo_rs_form = true;
+    rules.refusals = {"is not in the sudoers file", "is not allowed to execute",
+                      "may not run sudo", "a password is required", "a terminal is required",
+                      "unknown user", "incorrect password attempt"};
+    return rules;
+}
+
+}  // namespace
+
+Context start_sudo_via(CallContext& cc, SudoRequest request) {
+    SudoOptions options;
+    apply_common(request.common, options);
+    options.username = std::move(request.username);
+    options.password = std::move(request.password);
+    options.sudo_path = std::move(request.sudo_path);
+    options.preserve_env = request.preserve_env;
+    options.set_home = request.set_home;
+    options.login = request.login;
+    options.sudo_args = std::move(request.sudo_args);
+    return cc.router().sudo(std::move(options));
+}
+
+}  // namespace tether::detail
+
+TETHER_EXPORT(tether::detail::start_sudo_via);
+
+namespace tether {
+
+Context Router::sudo(SudoOptions options) {
+    if (options.via) {
+        detail::SudoRequest request{detail::common_request(options),
+                                    options.username,
+                                    options.password,
+                                    options.sudo_path,
+                                    options.preserve_env,
+                                    options.set_home,
+                                    options.login,
+                                    options.sudo_args};
+        return detail::start_via(options, detail::start_sudo_via, std::move(request), "sudo");
+    }
+    std::string name = options.name.empty() ? "sudo." + options.username : options.name;
+    detail::BootstrapPlan plan = detail::plan_bootstrap(options.connect_timeout, options.env);
+    // Checked here, before anything runs: a bad flag is the caller's mistake.
+    std::string prompt = "[" + plan.marker + "] sudo password:";
+    detail::Command command;
+    command.argv = detail::sudo_argv(options, prompt, name);
+    for (auto& word : detail::bootstrap_argv(plan)) {
+        command.argv.push_back(std::move(word));
+    }
+    command.env = detail::environment_with({});
+    command.terminal = detail::Terminal::stderr_tty;
+    auto dialog = std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt),
+                                                           options.password);
+    detail::ChildSpec spec{"sudo", name, options.remote_name, options.connect_timeout,
+                           options.debug};
+    return detail::start_child(core(), spec, [&](const detail::BootConfig&) {
+        detail::SpawnedChild child = detail::spawn_command(command, name);
+        child.bootstrap = std::move(plan);
+        child.dialog = dialog;
+        return child;
+    });
+}
+
+}  // namespace tether
