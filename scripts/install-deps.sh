@@ -9,6 +9,7 @@ packages=(
     libcereal-dev libspdlog-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     procps                  # ps/pgrep for the orphan checks in tests
+    sudo passwd util-linux  # sudo/su contexts; useradd for the tests' throwaway users
 )
 
 missing=()
