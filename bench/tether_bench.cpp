@@ -13,6 +13,7 @@
 // with tether::init().
 #include <tether/tether.hpp>
 
+#include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -300,6 +301,7 @@ std::string first_line_with(const char* path, const char* prefix) {
 struct Config {
     bool quick = false;
     int local_starts = 40;
+    int sudo_starts = 20;
     int round_trips = 20000;
     int pipelined_calls = 20000;
     int pipelined_reps = 11;
@@ -311,6 +313,7 @@ struct Config {
     void make_quick() {
         quick = true;
         local_starts = 5;
+        sudo_starts = 3;
         round_trips = 2000;
         pipelined_calls = 20000;
         pipelined_reps = 2;
@@ -617,6 +620,65 @@ StartResult bench_local_start(tether::Router& router, int reps) {
     return r;
 }
 
+// `sudo -n -u <user> true` and its wait, in ms: the floor of a sudo start.
+double sudo_true_ms(const std::string& user) {
+    std::string sudo = "sudo", n = "-n", u = "-u", who = user, t = "true";
+    char* argv[] = {sudo.data(), n.data(), u.data(), who.data(), t.data(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    auto t0 = Clock::now();
+    pid_t pid;
+    int rc = ::posix_spawnp(&pid, "sudo", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        errno = rc;
+        fail("posix_spawnp sudo");
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    double ms = seconds_since(t0) * 1e3;
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sudo -n -u " + user + " true");
+    return ms;
+}
+
+// router.sudo() to `user` with the program already cached there (the first,
+// uncached start is left out), each after one sample of `sudo -n true`.
+StartResult bench_sudo_start(tether::Router& router, const std::string& user, int reps) {
+    StartResult r;
+    for (int i = 0; i < reps + 1; ++i) {
+        double floor_ms = sudo_true_ms(user);
+        auto t0 = Clock::now();
+        tether::Context ctx = router.sudo({.username = user});
+        auto t1 = Clock::now();
+        int v = ctx.call(add, 1, 2);
+        auto t2 = Clock::now();
+        ctx.shutdown(true);
+        auto t3 = Clock::now();
+        check(v == 3, "sudo start: add(1, 2)");
+        if (i == 0) {
+            continue;  // ships the program on a first run
+        }
+        auto ms = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count() * 1e3; };
+        r.spawn_floor_ms.push_back(floor_ms);
+        r.total_ms.push_back(ms(t0, t3));
+        r.start_ms.push_back(ms(t0, t1));
+        r.first_call_ms.push_back(ms(t1, t2));
+        r.shutdown_ms.push_back(ms(t2, t3));
+    }
+    return r;
+}
+
+// Who the sudo start runs as: TETHER_BENCH_SUDO_USER, else nobody. Empty
+// when this is not root with sudo (the measurement is then skipped).
+std::string sudo_bench_user() {
+    if (::geteuid() != 0 || ::access("/usr/bin/sudo", X_OK) != 0) {
+        return "";
+    }
+    const char* user = std::getenv("TETHER_BENCH_SUDO_USER");
+    return user != nullptr ? user : "nobody";
+}
+
 struct RoundTrip {
     std::vector<double> us, floor_us;
     double cpu_us_per_call = 0;        // master and child together
@@ -823,6 +885,8 @@ int run(const Config& cfg) {
     long child_rss_after_payload = 0;
     Stats child_rss_fresh;
     StartResult start;
+    StartResult sudo_start;
+    const std::string sudo_user = sudo_bench_user();
     RoundTrip round_trip;
     Stats rt, pingpong, pingpong_same_cpu, pingpong_cross_cpu, pipelined;
     PayloadResult payload;
@@ -842,6 +906,9 @@ int run(const Config& cfg) {
             master_rss_router = proc_status_kib(self, "VmRSS");
 
             start = bench_local_start(router, cfg.local_starts);
+            if (!sudo_user.empty()) {
+                sudo_start = bench_sudo_start(router, sudo_user, cfg.sudo_starts);
+            }
 
             tether::Context one = router.local();
             int pid = one.call(child_pid);
@@ -887,6 +954,22 @@ int run(const Config& cfg) {
                                   .stats("first_call", stats_of(start.first_call_ms))
                                   .stats("shutdown_wait", stats_of(start.shutdown_ms))
                                   .render(2));
+    if (sudo_user.empty()) {
+        out.str("sudo_start_ms", "skipped: needs root and /usr/bin/sudo");
+    } else {
+        out.raw("sudo_start_ms",
+                JsonObject()
+                    .str("what", "router.sudo() to " + sudo_user +
+                                     " (program cached) + first add() + shutdown(wait=true); "
+                                     "floor: sudo -n -u " +
+                                     sudo_user + " true, interleaved")
+                    .stats("total", stats_of(sudo_start.total_ms))
+                    .stats("sudo", stats_of(sudo_start.start_ms))
+                    .stats("first_call", stats_of(sudo_start.first_call_ms))
+                    .stats("shutdown_wait", stats_of(sudo_start.shutdown_ms))
+                    .stats("floor_sudo_true", stats_of(sudo_start.spawn_floor_ms))
+                    .render(2));
+    }
     out.raw("round_trip_us", JsonObject()
                                  .str("what",
                                       "sequential add(int, int) on one child, in 4 blocks "
@@ -952,6 +1035,8 @@ int run(const Config& cfg) {
             .number("payload_arg_over_bulk", ratio(payload_arg.median, bulk.median))
             .number("payload_ret_over_bulk", ratio(payload_ret.median, bulk.median))
             .number("local_start_over_spawn", ratio(stats_of(start.total_ms).median, spawn.median))
+            .number("sudo_start_over_sudo_true", ratio(stats_of(sudo_start.start_ms).median,
+                                                       stats_of(sudo_start.spawn_floor_ms).median))
             .render(2));
     out.str("loadavg_at_end", first_line_of("/proc/loadavg"))
         .integer("errors", errors)

@@ -103,7 +103,8 @@ void tune_malloc_for_payloads() {
 }
 
 bool same_file(int a, int b) {
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino && sa.st_rdev == sb.st_rdev;
 }
@@ -162,9 +163,8 @@ int serve(int protocol_fd, const BootConfig& boot) {
         std::shared_ptr<LineReader> stderr_reader;
         if (stderr_fd >= 0) {
             stderr_reader = std::make_shared<LineReader>(
-                broker.impl(), stderr_fd, [core, self](const std::string& line) {
-                    core->log_from(self, 2, "stderr", line);
-                });
+                broker.impl(), stderr_fd,
+                [core, self](const std::string& line) { core->log_from(self, 2, "stderr", line); });
         }
         dispatcher->set_before_reply([stdout_reader] {
             std::fflush(stdout);

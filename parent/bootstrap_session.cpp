@@ -74,8 +74,7 @@ void BootstrapSession::arm_read() {
             }
             if (ec) {
                 // A terminal's master side reads EIO once the other side closed.
-                bool eof = ec == boost::asio::error::eof ||
-                           ec == boost::system::errc::io_error;
+                bool eof = ec == boost::asio::error::eof || ec == boost::system::errc::io_error;
                 self->fail(eof ? "the target closed the stream"
                                : "reading the stream failed: " + ec.message());
                 return;

@@ -34,8 +34,7 @@ class BootstrapSession : public std::enable_shared_from_this<BootstrapSession> {
     // it is done. `dialog`: the method's password dialog, or null; it is
     // finished when the shell starts. `dialog_on_stream`: prompts arrive here.
     BootstrapSession(BrokerImpl& broker, int fd, BootstrapPlan plan,
-                     std::shared_ptr<PasswordDialog> dialog, bool dialog_on_stream,
-                     Events events);
+                     std::shared_ptr<PasswordDialog> dialog, bool dialog_on_stream, Events events);
     ~BootstrapSession();
     BootstrapSession(const BootstrapSession&) = delete;
     BootstrapSession& operator=(const BootstrapSession&) = delete;

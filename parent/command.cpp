@@ -72,8 +72,8 @@ Pty open_pty() {
     }
     ::cfmakeraw(&mode);
     if (::tcsetattr(pty.slave.fd, TCSANOW, &mode) != 0) {
-        throw std::runtime_error("cannot set " + pty.slave_path + " to raw mode: " +
-                                 std::strerror(errno));
+        throw std::runtime_error("cannot set " + pty.slave_path +
+                                 " to raw mode: " + std::strerror(errno));
     }
     return pty;
 }

@@ -23,7 +23,8 @@ extern char** environ;
 
 TEST(Sha256, KnownVectors) {
     using tether::detail::sha256_hex;
-    EXPECT_EQ(sha256_hex("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("", 0),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abc", 3),
               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -42,8 +43,8 @@ TEST(Sha256, KnownVectors) {
 }
 
 TEST(ShellQuote, SurvivesARealShell) {
-    for (std::string word : {"plain", "", "it's", "a b", "$HOME", "`x`", "\\", "\"q\"", "*",
-                             "line\nbreak", "-n"}) {
+    for (std::string word :
+         {"plain", "", "it's", "a b", "$HOME", "`x`", "\\", "\"q\"", "*", "line\nbreak", "-n"}) {
         std::string command = "printf %s " + tether::detail::shell_quote(word);
         FILE* p = ::popen(command.c_str(), "r");
         ASSERT_NE(p, nullptr);
@@ -78,8 +79,7 @@ TEST(PasswordDialog, PromptsMatchOnlyAtTheEndAndOnlyOnce) {
     EXPECT_EQ(rs.on_pending("[sudo: [tether-x] sudo password:] Password:").kind,
               PasswordDialog::Step::answer);
     PasswordDialog none(rules, std::nullopt);
-    EXPECT_EQ(none.on_pending("[tether-x] sudo password:").failure,
-              "sudo: a password is required");
+    EXPECT_EQ(none.on_pending("[tether-x] sudo password:").failure, "sudo: a password is required");
     none.finish();
     EXPECT_EQ(none.on_pending("[tether-x] sudo password:").kind, PasswordDialog::Step::nothing);
 }
@@ -88,8 +88,9 @@ TEST(PasswordDialog, FailureLinesAfterTheAnswerMeanAWrongPassword) {
     tether::detail::PromptRules rules{
         "su", {"password:"}, {"authentication failure"}, {"does not exist"}, false};
     PasswordDialog dialog(rules, tether::Secret("pw"));
-    EXPECT_EQ(dialog.on_line("su: user nobody-here does not exist or the user entry does not "
-                             "contain all the required fields")
+    EXPECT_EQ(dialog
+                  .on_line("su: user nobody-here does not exist or the user entry does not "
+                           "contain all the required fields")
                   .kind,
               PasswordDialog::Step::fail);
     EXPECT_EQ(dialog.on_pending("Password: ").kind, PasswordDialog::Step::answer);
@@ -105,8 +106,7 @@ TEST(BootstrapScript, IsOneLineOfValidShWithOnlyBracedExpansions) {
     // before its login shell parses the command once more: `$x` would be
     // expanded there, `${x}` and `$(` reach our sh intact.
     std::smatch bare;
-    EXPECT_FALSE(std::regex_search(script, bare, std::regex(R"(\$[A-Za-z0-9_$-])")))
-        << bare.str();
+    EXPECT_FALSE(std::regex_search(script, bare, std::regex(R"(\$[A-Za-z0-9_$-])"))) << bare.str();
     std::string command = "sh -n -c " + tether::detail::shell_quote(script);
     EXPECT_EQ(std::system(command.c_str()), 0);
 }
@@ -179,9 +179,9 @@ class BootstrapRun : public ::testing::Test {
         ::wait4(pid, &outcome.status, 0, &usage);
         outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - start);
-        outcome.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) /
-                                  1e6;
+        outcome.cpu_seconds =
+            static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
         return outcome;
     }
 

@@ -56,9 +56,10 @@ TEST_F(Sudo, RootBecomesAUserWithoutAPassword) {
 TEST_F(Sudo, AUserBecomesAnotherWithTheRightPassword) {
     tt::Master master;
     tether::Context alice = master.router.sudo({.username = "tt_alice"});
-    tether::Context bob = master.router.sudo({.username = "tt_bob",
-                                              .password = tether::Secret(tt::password_of("tt_alice")),
-                                              .via = alice});
+    tether::Context bob =
+        master.router.sudo({.username = "tt_bob",
+                            .password = tether::Secret(tt::password_of("tt_alice")),
+                            .via = alice});
     EXPECT_EQ(bob.name(), "sudo.tt_alice.sudo.tt_bob");
     EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
     EXPECT_EQ(alice.call(tt::euid), tt::uid_of("tt_alice"));
@@ -106,8 +107,7 @@ TEST_F(Sudo, AUserNotInSudoersIsRefused) {
     tt::Master master;
     tether::Context carol = master.router.sudo({.username = "tt_carol"});
     try {
-        master.router.sudo(
-            {.password = tether::Secret(tt::password_of("tt_carol")), .via = carol});
+        master.router.sudo({.password = tether::Secret(tt::password_of("tt_carol")), .via = carol});
         FAIL() << "no ConnectError";
     } catch (const tether::ConnectError& e) {
         EXPECT_TRUE(tt::contains(e.what(), "not in the sudoers file")) << e.what();
@@ -178,13 +178,15 @@ TEST_F(Su, RightAndWrongPasswords) {
     tt::Master master;
     // su asks root nothing: start from alice.
     tether::Context alice = master.router.sudo({.username = "tt_alice"});
-    tether::Context bob = master.router.su(
-        {.username = "tt_bob", .password = tether::Secret(tt::password_of("tt_bob")), .via = alice});
+    tether::Context bob = master.router.su({.username = "tt_bob",
+                                            .password = tether::Secret(tt::password_of("tt_bob")),
+                                            .via = alice});
     EXPECT_EQ(bob.name(), "sudo.tt_alice.su.tt_bob");
     EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
     EXPECT_EQ(bob.call(tt::greet, std::string("su")), tt::greet("su"));
     // Messages cross the terminal unchanged, whatever their bytes.
-    tether::Blob blob(std::string(300000, '\0') + "\r\n\x03\x04\x11\x13\x7f" + std::string(70000, '\n'));
+    tether::Blob blob(std::string(300000, '\0') + "\r\n\x03\x04\x11\x13\x7f" +
+                      std::string(70000, '\n'));
     EXPECT_EQ(bob.call(tt::echo_blob, blob), blob);
     try {
         master.router.su({.username = "tt_bob",
@@ -254,8 +256,8 @@ TEST_F(Cache, ACacheDirectoryOthersCanWriteIsRefused) {
         master.router.sudo({.username = "tt_bob", .env = {{"XDG_CACHE_HOME", cache}}});
         FAIL() << "no ConnectError";
     } catch (const tether::ConnectError& e) {
-        EXPECT_TRUE(tt::contains(e.what(), "must be owned by uid " +
-                                               std::to_string(tt::uid_of("tt_bob"))))
+        EXPECT_TRUE(
+            tt::contains(e.what(), "must be owned by uid " + std::to_string(tt::uid_of("tt_bob"))))
             << e.what();
     }
     std::filesystem::remove_all(cache);
@@ -264,8 +266,8 @@ TEST_F(Cache, ACacheDirectoryOthersCanWriteIsRefused) {
 TEST_F(Cache, AProgramThatCannotExecuteSaysSo) {
     std::string mount = "/tmp/tt-noexec-" + std::to_string(::getpid());
     std::filesystem::create_directories(mount);
-    if (std::system(("mount -t tmpfs -o noexec,size=256m tmpfs " + mount + " 2>/dev/null").c_str()) !=
-        0) {
+    if (std::system(
+            ("mount -t tmpfs -o noexec,size=256m tmpfs " + mount + " 2>/dev/null").c_str()) != 0) {
         std::filesystem::remove(mount);
         if (tt::in_ci()) {
             FAIL() << "cannot mount a noexec tmpfs";
@@ -285,6 +287,14 @@ TEST_F(Cache, AProgramThatCannotExecuteSaysSo) {
     }
     EXPECT_EQ(std::system(("umount " + mount).c_str()), 0);
     std::filesystem::remove(mount);
+}
+
+TEST_F(Cache, AProgramMissingASharedLibraryOnTheTargetSaysSo) {
+    std::string out = run(std::string("LD_LIBRARY_PATH=") + TT_EXTRA_DIR + " " +
+                          TT_NEEDS_LIB_MASTER + " tt_bob 2>&1");
+    EXPECT_TRUE(tt::contains(out, "phase 'exec'")) << out;
+    EXPECT_TRUE(tt::contains(out, "the program cannot run on the target")) << out;
+    EXPECT_TRUE(tt::contains(out, "error while loading shared libraries: libtt_extra.so")) << out;
 }
 
 // Run by the next test in a process of its own: a master with a context under

@@ -75,8 +75,7 @@ Context Router::su(SuOptions options) {
     command.env = detail::environment_with({});
     command.terminal = detail::Terminal::full;
     auto dialog = std::make_shared<detail::PasswordDialog>(detail::su_rules(), options.password);
-    detail::ChildSpec spec{"su", name, options.remote_name, options.connect_timeout,
-                           options.debug};
+    detail::ChildSpec spec{"su", name, options.remote_name, options.connect_timeout, options.debug};
     return detail::start_child(core(), spec, [&](const detail::BootConfig&) {
         detail::SpawnedChild child = detail::spawn_command(command, name);
         child.bootstrap = std::move(plan);

@@ -97,7 +97,8 @@ SudoFlags parse_sudo_args(const std::vector<std::string>& args, const std::strin
         } else if (!arg.empty() && arg[0] == '-') {
             throw refuse("unsupported argument '" + arg + "' in sudo_args");
         } else {
-            throw refuse("unexpected argument '" + arg + "' in sudo_args (a command is not "
+            throw refuse("unexpected argument '" + arg +
+                         "' in sudo_args (a command is not "
                          "allowed: tether runs its own)");
         }
     }
@@ -105,8 +106,7 @@ SudoFlags parse_sudo_args(const std::vector<std::string>& args, const std::strin
 }
 
 void check_name_word(const std::string& what, const std::string& value, const std::string& name) {
-    if (value.empty() || value[0] == '-' ||
-        value.find_first_of(" \t\n/") != std::string::npos) {
+    if (value.empty() || value[0] == '-' || value.find_first_of(" \t\n/") != std::string::npos) {
         throw ConnectError(name, "sudo: invalid " + what + " '" + value + "'");
     }
 }
@@ -140,8 +140,8 @@ std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string
     if (flags.preserve_groups) {
         argv.push_back("-P");
     }
-    for (const auto& [flag, value] : {std::pair{"-g", flags.group}, std::pair{"-r", flags.role},
-                                      std::pair{"-t", flags.type}}) {
+    for (const auto& [flag, value] :
+         {std::pair{"-g", flags.group}, std::pair{"-r", flags.role}, std::pair{"-t", flags.type}}) {
         if (!value.empty()) {
             check_name_word(flag, value, name);
             argv.push_back(flag);
@@ -157,9 +157,9 @@ PromptRules sudo_rules(const std::string& prompt) {
     rules.method = "sudo";
     rules.prompts = {prompt};
     rules.sudo_rs_form = true;
-    rules.refusals = {"is not in the sudoers file", "is not allowed to execute",
-                      "may not run sudo", "a password is required", "a terminal is required",
-                      "unknown user", "incorrect password attempt"};
+    rules.refusals = {"is not in the sudoers file", "is not allowed to execute", "may not run sudo",
+                      "a password is required",     "a terminal is required",    "unknown user",
+                      "incorrect password attempt"};
     return rules;
 }
 
@@ -207,8 +207,8 @@ Context Router::sudo(SudoOptions options) {
     }
     command.env = detail::environment_with({});
     command.terminal = detail::Terminal::stderr_tty;
-    auto dialog = std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt),
-                                                           options.password);
+    auto dialog =
+        std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt), options.password);
     detail::ChildSpec spec{"sudo", name, options.remote_name, options.connect_timeout,
                            options.debug};
     return detail::start_child(core(), spec, [&](const detail::BootConfig&) {
