@@ -111,11 +111,7 @@ void BootstrapSession::on_data(std::size_t size) {
 }
 
 void BootstrapSession::answer_prompt() {
-    // A few bytes into an empty terminal buffer: written at once. The text
-    // is wiped right after; it is never logged.
-    std::string text = dialog_->answer();
-    [[maybe_unused]] ssize_t n = ::write(stream_.native_handle(), text.data(), text.size());
-    std::fill(text.begin(), text.end(), '\0');
+    dialog_->write_answer(stream_.native_handle());
     TETHER_LOG(LogLevel::debug, kLog, "answered the password prompt");
 }
 

@@ -122,11 +122,7 @@ void Connection::apply(const PasswordDialog::Step& step, int fd) {
     if (step.kind == PasswordDialog::Step::fail) {
         fail("phase '" + phase_ + "': " + step.failure, true);
     } else if (step.kind == PasswordDialog::Step::answer) {
-        // A few bytes into an empty terminal buffer: written at once, wiped
-        // right after, never logged.
-        std::string text = stderr_dialog_->answer();
-        [[maybe_unused]] ssize_t n = ::write(fd, text.data(), text.size());
-        std::fill(text.begin(), text.end(), '\0');
+        stderr_dialog_->write_answer(fd);
         TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": answered the password prompt");
     }
 }

@@ -1,5 +1,7 @@
 #include "parent/password_dialog.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -88,6 +90,12 @@ PasswordDialog::Step PasswordDialog::on_line(std::string_view line) {
         }
     }
     return {};
+}
+
+void PasswordDialog::write_answer(int fd) const {
+    std::string text = answer();
+    [[maybe_unused]] ssize_t n = ::write(fd, text.data(), text.size());
+    std::fill(text.begin(), text.end(), '\0');
 }
 
 std::string PasswordDialog::answer() const {

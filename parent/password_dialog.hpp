@@ -44,6 +44,9 @@ class PasswordDialog {
     Step on_line(std::string_view line);
     // The text to write for `answer`: the password and a newline.
     std::string answer() const;
+    // Writes answer() to the terminal `fd` (a few bytes into an empty
+    // terminal buffer: at once) and wipes its copy. Never logged.
+    void write_answer(int fd) const;
     // The dialog is over (the command now runs): nothing matches any more.
     void finish() noexcept { finished_ = true; }
     bool answered() const noexcept { return answered_; }
