@@ -120,8 +120,13 @@ bool BootstrapSession::on_line(std::string line) {
         line.pop_back();
     }
     std::string prefix = plan_.marker + " ";
-    if (line.compare(0, prefix.size(), prefix) == 0) {
-        std::string rest = line.substr(prefix.size());
+    auto at = line.find(prefix);
+    if (at != std::string::npos) {
+        // Output without a final newline (a login shell's) may run into it.
+        if (at > 0) {
+            events_.output(line.substr(0, at));
+        }
+        std::string rest = line.substr(at + prefix.size());
         auto space = rest.find(' ');
         std::string word = rest.substr(0, space);
         return on_marker(word, space == std::string::npos ? "" : rest.substr(space + 1));

@@ -134,9 +134,29 @@ TEST_F(Sudo, SudoArgsAreParsedAndUnknownFlagsRefused) {
 
 TEST_F(Sudo, ALoginShellRunsTheBootstrapToo) {
     tt::Master master;
+    // A login shell that talks on stdout, even in our marker's words: noise.
+    std::string profile = "/home/tt_bob/.profile";
+    std::filesystem::remove(profile + ".tt-saved");
+    if (std::filesystem::exists(profile)) {
+        std::filesystem::rename(profile, profile + ".tt-saved");
+    }
+    {
+        std::ofstream out(profile);
+        out << "echo 'Welcome to a chatty host'\necho 'tether-0000000000000000 SEND 1'\n"
+               "printf 'no newline at the end'\n";
+    }
     // sudo -i hands the command to the login shell with its own escaping.
+    tt::LogCapture log;
     tether::Context bob = master.router.sudo({.username = "tt_bob", .login = true});
+    std::filesystem::remove(profile);
+    if (std::filesystem::exists(profile + ".tt-saved")) {
+        std::filesystem::rename(profile + ".tt-saved", profile);
+    }
     EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    // The noise is logged as the context's output, the marker line is not.
+    EXPECT_EQ(log.count("Welcome to a chatty host"), 1u) << log.text();
+    EXPECT_EQ(log.count(": no newline at the end\n"), 1u) << log.text();
+    EXPECT_EQ(log.count(" START"), 0u) << log.text();
     tether::Context env = master.router.sudo({.username = "tt_bob", .preserve_env = true});
     EXPECT_EQ(env.call(tt::euid), tt::uid_of("tt_bob"));
 }
