@@ -134,7 +134,10 @@ std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string
     if (options.login || flags.login) {
         argv.push_back("-i");
     }
-    if (flags.non_interactive) {
+    // Without a password there is nothing to type: sudo runs without a
+    // terminal (about half the cost of a start: no pseudo-terminal, no
+    // monitor process) and says at once if it would have asked.
+    if (flags.non_interactive || !options.password) {
         argv.push_back("-n");
     }
     if (flags.preserve_groups) {
@@ -206,7 +209,7 @@ Context Router::sudo(SudoOptions options) {
         command.argv.push_back(std::move(word));
     }
     command.env = detail::environment_with({});
-    command.terminal = detail::Terminal::stderr_tty;
+    command.terminal = options.password ? detail::Terminal::stderr_tty : detail::Terminal::none;
     auto dialog =
         std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt), options.password);
     detail::ChildSpec spec{"sudo", name, options.remote_name, options.connect_timeout,

@@ -47,8 +47,9 @@ struct LocalOptions {
 // is written there once (never on a command line, never in a log).
 struct SudoOptions {
     std::string username = "root";
-    // Needed when sudo asks. Not given and asked: ConnectError "sudo: a
-    // password is required" at once. Wrong: "sudo: incorrect password".
+    // Needed when sudo asks. Not given: sudo runs with -n and no terminal,
+    // and if it needs one, ConnectError "sudo: a password is required" at
+    // once. Wrong: "sudo: incorrect password".
     std::optional<Secret> password = std::nullopt;
     std::string sudo_path = "sudo";
     bool preserve_env = false;  // -E
