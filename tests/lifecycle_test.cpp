@@ -1,21 +1,16 @@
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "functions.hpp"
 #include "harness.hpp"
+#include "support/helper_master.hpp"
 #include "support/leak_check.hpp"
 
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 TEST(Lifecycle, ShutdownAndShutdownWait) {
     tt::Master master;
@@ -148,43 +143,15 @@ TEST(Helper, DISABLED_ChainMaster) {
 }
 
 TEST(Lifecycle, SigkillOfTheMasterLeavesNoDescendantAlive) {
-    int out[2], in[2];
-    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::string exe = "/proc/self/exe";
-    std::string filter = "--gtest_filter=Helper.DISABLED_ChainMaster";
-    std::string disabled = "--gtest_also_run_disabled_tests";
-    char* argv[] = {exe.data(), filter.data(), disabled.data(), nullptr};
-    pid_t helper = -1;
-    ASSERT_EQ(::posix_spawn(&helper, exe.c_str(), &actions, nullptr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    ::close(in[0]);
-
-    std::string text;
-    char buf[4096];
-    while (text.find("PIDS ") == std::string::npos ||
-           text.find('\n', text.find("PIDS ")) == std::string::npos) {
-        ssize_t n = ::read(out[0], buf, sizeof buf);
-        ASSERT_GT(n, 0) << "helper output so far: " << text;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    std::istringstream pids(text.substr(text.find("PIDS ") + 5));
-    int a = 0, b = 0, c = 0;
-    pids >> a >> b >> c;
+    tether::testing::HelperMaster helper("Helper.DISABLED_ChainMaster");
+    std::vector<int> pids = helper.pids();
+    ASSERT_EQ(pids.size(), 3u) << "helper output so far: " << helper.output();
+    int a = pids[0], b = pids[1], c = pids[2];
     ASSERT_GT(a, 0);
     ASSERT_GT(c, 0);
 
-    ::kill(helper, SIGKILL);
-    int status = 0;
-    ::waitpid(helper, &status, 0);
+    helper.kill();
     EXPECT_TRUE(tt::gone_within(a, 2s)) << "child " << a;
     EXPECT_TRUE(tt::gone_within(b, 2s)) << "grandchild " << b;
     EXPECT_TRUE(tt::gone_within(c, 2s)) << "great-grandchild " << c;
-    ::close(out[0]);
-    ::close(in[1]);
 }

@@ -1,22 +1,16 @@
 // sudo and su for real: throwaway users, real passwords, real prompts.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "functions.hpp"
 #include "harness.hpp"
+#include "support/helper_master.hpp"
 #include "users.hpp"
 
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 namespace {
 
@@ -329,40 +323,14 @@ TEST_F(Sudo, DISABLED_HelperMaster) {
 }
 
 TEST_F(Sudo, SigkillOfTheMasterEndsContextsUnderSudo) {
-    int out[2], in[2];
-    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::string exe = "/proc/self/exe";
-    std::string filter = "--gtest_filter=Sudo.DISABLED_HelperMaster";
-    std::string disabled = "--gtest_also_run_disabled_tests";
-    char* argv[] = {exe.data(), filter.data(), disabled.data(), nullptr};
-    pid_t helper = -1;
-    ASSERT_EQ(::posix_spawn(&helper, exe.c_str(), &actions, nullptr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    ::close(in[0]);
-    std::string text;
-    char buf[4096];
-    while (text.find("PIDS ") == std::string::npos ||
-           text.find('\n', text.find("PIDS ")) == std::string::npos) {
-        ssize_t n = ::read(out[0], buf, sizeof buf);
-        ASSERT_GT(n, 0) << "helper output so far: " << text;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    std::istringstream pids(text.substr(text.find("PIDS ") + 5));
-    int bob = 0, below = 0;
-    pids >> bob >> below;
+    tether::testing::HelperMaster helper("Sudo.DISABLED_HelperMaster");
+    std::vector<int> pids = helper.pids();
+    ASSERT_EQ(pids.size(), 2u) << "helper output so far: " << helper.output();
+    int bob = pids[0], below = pids[1];
     ASSERT_GT(bob, 0);
     ASSERT_GT(below, 0);
     EXPECT_TRUE(tether::testing::process_alive(bob));
-    ::kill(helper, SIGKILL);
-    ::waitpid(helper, nullptr, 0);
+    helper.kill();
     EXPECT_TRUE(tt::gone_within(bob, 3s)) << "the context under sudo, pid " << bob;
     EXPECT_TRUE(tt::gone_within(below, 3s)) << "its child, pid " << below;
-    ::close(out[0]);
-    ::close(in[1]);
 }
