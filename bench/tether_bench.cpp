@@ -593,25 +593,27 @@ struct StartResult {
     std::vector<double> spawn_floor_ms;
 };
 
-// router.local() + first call + shutdown(wait=true), end to end, each after
-// one sample of the posix_spawn floor.
-StartResult bench_local_start(tether::Router& router, int reps) {
+// start() + first add() + shutdown(wait=true), end to end, each after one
+// sample of floor(). The first round is left out: it warms the page cache,
+// and for methods that ship the program, it is the uncached start.
+template <class Start, class Floor>
+StartResult bench_start(const std::string& what, int reps, Start start, Floor floor) {
     StartResult r;
     for (int i = 0; i < reps + 1; ++i) {
-        double spawn_ms = spawn_true_ms();
+        double floor_ms = floor();
         auto t0 = Clock::now();
-        tether::Context ctx = router.local();
+        tether::Context ctx = start();
         auto t1 = Clock::now();
         int v = ctx.call(add, 1, 2);
         auto t2 = Clock::now();
         ctx.shutdown(true);
         auto t3 = Clock::now();
-        check(v == 3, "local start: add(1, 2)");
+        check(v == 3, what + ": add(1, 2)");
         if (i == 0) {
-            continue;  // the first warms the page cache
+            continue;
         }
         auto ms = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count() * 1e3; };
-        r.spawn_floor_ms.push_back(spawn_ms);
+        r.spawn_floor_ms.push_back(floor_ms);
         r.total_ms.push_back(ms(t0, t3));
         r.start_ms.push_back(ms(t0, t1));
         r.first_call_ms.push_back(ms(t1, t2));
@@ -640,33 +642,6 @@ double sudo_true_ms(const std::string& user) {
     double ms = seconds_since(t0) * 1e3;
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sudo -n -u " + user + " true");
     return ms;
-}
-
-// router.sudo() to `user` with the program already cached there (the first,
-// uncached start is left out), each after one sample of `sudo -n true`.
-StartResult bench_sudo_start(tether::Router& router, const std::string& user, int reps) {
-    StartResult r;
-    for (int i = 0; i < reps + 1; ++i) {
-        double floor_ms = sudo_true_ms(user);
-        auto t0 = Clock::now();
-        tether::Context ctx = router.sudo({.username = user});
-        auto t1 = Clock::now();
-        int v = ctx.call(add, 1, 2);
-        auto t2 = Clock::now();
-        ctx.shutdown(true);
-        auto t3 = Clock::now();
-        check(v == 3, "sudo start: add(1, 2)");
-        if (i == 0) {
-            continue;  // ships the program on a first run
-        }
-        auto ms = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count() * 1e3; };
-        r.spawn_floor_ms.push_back(floor_ms);
-        r.total_ms.push_back(ms(t0, t3));
-        r.start_ms.push_back(ms(t0, t1));
-        r.first_call_ms.push_back(ms(t1, t2));
-        r.shutdown_ms.push_back(ms(t2, t3));
-    }
-    return r;
 }
 
 // Who the sudo start runs as: TETHER_BENCH_SUDO_USER, else nobody. Empty
@@ -905,9 +880,14 @@ int run(const Config& cfg) {
         {
             master_rss_router = proc_status_kib(self, "VmRSS");
 
-            start = bench_local_start(router, cfg.local_starts);
+            start = bench_start(
+                "local start", cfg.local_starts, [&] { return router.local(); }, spawn_true_ms);
             if (!sudo_user.empty()) {
-                sudo_start = bench_sudo_start(router, sudo_user, cfg.sudo_starts);
+                // The program is cached for `sudo_user` after the first round.
+                sudo_start = bench_start(
+                    "sudo start", cfg.sudo_starts,
+                    [&] { return router.sudo({.username = sudo_user}); },
+                    [&] { return sudo_true_ms(sudo_user); });
             }
 
             tether::Context one = router.local();
