@@ -146,6 +146,13 @@ std::vector<std::string> environment_with(const std::map<std::string, std::strin
     return out;
 }
 
+void check_command_word(const std::string& method, const std::string& what,
+                        const std::string& value, const std::string& name) {
+    if (value.empty() || value[0] == '-' || value.find_first_of(" \t\n/") != std::string::npos) {
+        throw ConnectError(name, method + ": invalid " + what + " '" + value + "'");
+    }
+}
+
 SpawnedChild spawn_command(const Command& command, const std::string& name) {
     auto fail = [&name](const std::string& what) {
         return ConnectError(name, "phase 'spawn': " + what);

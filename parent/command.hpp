@@ -32,6 +32,12 @@ struct Command {
     Terminal terminal = Terminal::none;
 };
 
+// A name placed on a command line (a user, a group): refused with
+// ConnectError(name, "<method>: invalid <what> '<value>'") if it is empty,
+// could pass for an option, or holds a blank or a '/'.
+void check_command_word(const std::string& method, const std::string& what,
+                        const std::string& value, const std::string& name);
+
 // Throws ConnectError(name, "phase 'spawn': ...").
 SpawnedChild spawn_command(const Command& command, const std::string& name);
 

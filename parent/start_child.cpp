@@ -63,6 +63,18 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
     return Context(connection->wait_connected());
 }
 
+Context start_bootstrapped(RouterCore& core, const ChildSpec& spec, Command command,
+                           BootstrapPlan plan, std::shared_ptr<PasswordDialog> dialog) {
+    command.env = environment_with({});
+    return start_child(core, spec, [&](const BootConfig&) {
+        SpawnedChild child = spawn_command(command, spec.name);
+        child.bootstrap = std::move(plan);
+        child.dialog = dialog;
+        child.dialog_on_stream = command.terminal == Terminal::full;
+        return child;
+    });
+}
+
 void rethrow_via_failure(const Context& via, const std::string& method, const CallError& error) {
     throw ConnectError(via.name() + "." + method, "failed inside " + via.name() + ": " +
                                                       error.type_name() + ": " + error.message());

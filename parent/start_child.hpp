@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/router_core.hpp"
+#include "parent/command.hpp"
 #include "parent/connection.hpp"
 #include "tether/context.hpp"
 
@@ -28,6 +29,13 @@ using Spawn = std::function<SpawnedChild(const BootConfig& boot)>;
 
 // Blocks until the child is connected. Throws ConnectError.
 Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn);
+
+// For the methods that run the shell bootstrap (sudo, su, ...): runs
+// `command` (its argv already ends with the plan's bootstrap), with this
+// process's environment, and answers its prompts through `dialog` (on the
+// stream under a full terminal, else on stderr). Blocks like start_child.
+Context start_bootstrapped(RouterCore& core, const ChildSpec& spec, Command command,
+                           BootstrapPlan plan, std::shared_ptr<PasswordDialog> dialog);
 
 // The default remote name: tether:<user>@<host>:<pid>.
 std::string default_remote_name();

@@ -63,26 +63,17 @@ Context Router::su(SuOptions options) {
         return detail::start_via(options, detail::start_su_via, std::move(request), "su");
     }
     std::string name = options.name.empty() ? "su." + options.username : options.name;
-    if (options.username.empty() || options.username[0] == '-' ||
-        options.username.find_first_of(" \t\n/") != std::string::npos) {
-        throw ConnectError(name, "su: invalid username '" + options.username + "'");
-    }
+    detail::check_command_word("su", "username", options.username, name);
     detail::BootstrapPlan plan = detail::plan_bootstrap(options.connect_timeout, options.env);
     detail::Command command;
     // su hands the command line to the user's shell: one quoted string.
     command.argv = {options.su_path, "-c", detail::shell_join(detail::bootstrap_argv(plan)), "--",
                     options.username};
-    command.env = detail::environment_with({});
     command.terminal = detail::Terminal::full;
-    auto dialog = std::make_shared<detail::PasswordDialog>(detail::su_rules(), options.password);
     detail::ChildSpec spec{"su", name, options.remote_name, options.connect_timeout, options.debug};
-    return detail::start_child(core(), spec, [&](const detail::BootConfig&) {
-        detail::SpawnedChild child = detail::spawn_command(command, name);
-        child.bootstrap = std::move(plan);
-        child.dialog = dialog;
-        child.dialog_on_stream = true;
-        return child;
-    });
+    return detail::start_bootstrapped(
+        core(), spec, std::move(command), std::move(plan),
+        std::make_shared<detail::PasswordDialog>(detail::su_rules(), options.password));
 }
 
 }  // namespace tether

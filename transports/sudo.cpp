@@ -105,12 +105,6 @@ SudoFlags parse_sudo_args(const std::vector<std::string>& args, const std::strin
     return flags;
 }
 
-void check_name_word(const std::string& what, const std::string& value, const std::string& name) {
-    if (value.empty() || value[0] == '-' || value.find_first_of(" \t\n/") != std::string::npos) {
-        throw ConnectError(name, "sudo: invalid " + what + " '" + value + "'");
-    }
-}
-
 std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string& prompt,
                                    const std::string& name) {
     SudoFlags flags = parse_sudo_args(options.sudo_args, name);
@@ -122,7 +116,7 @@ std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string
         }
         user = flags.user;
     }
-    check_name_word("username", user, name);
+    check_command_word("sudo", "username", user, name);
     // -p always: the prompt is known, so it is recognised only as a prompt.
     std::vector<std::string> argv = {options.sudo_path, "-p", prompt, "-u", user};
     if (options.preserve_env || flags.preserve_env) {
@@ -146,7 +140,7 @@ std::vector<std::string> sudo_argv(const SudoOptions& options, const std::string
     for (const auto& [flag, value] :
          {std::pair{"-g", flags.group}, std::pair{"-r", flags.role}, std::pair{"-t", flags.type}}) {
         if (!value.empty()) {
-            check_name_word(flag, value, name);
+            check_command_word("sudo", flag, value, name);
             argv.push_back(flag);
             argv.push_back(value);
         }
@@ -208,18 +202,12 @@ Context Router::sudo(SudoOptions options) {
     for (auto& word : detail::bootstrap_argv(plan)) {
         command.argv.push_back(std::move(word));
     }
-    command.env = detail::environment_with({});
     command.terminal = options.password ? detail::Terminal::stderr_tty : detail::Terminal::none;
-    auto dialog =
-        std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt), options.password);
     detail::ChildSpec spec{"sudo", name, options.remote_name, options.connect_timeout,
                            options.debug};
-    return detail::start_child(core(), spec, [&](const detail::BootConfig&) {
-        detail::SpawnedChild child = detail::spawn_command(command, name);
-        child.bootstrap = std::move(plan);
-        child.dialog = dialog;
-        return child;
-    });
+    return detail::start_bootstrapped(
+        core(), spec, std::move(command), std::move(plan),
+        std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt), options.password));
 }
 
 }  // namespace tether
