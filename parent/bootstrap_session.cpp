@@ -151,8 +151,7 @@ bool BootstrapSession::on_marker(const std::string& word, const std::string& res
         return true;
     }
     if (word == "HAVE") {
-        TETHER_LOG(LogLevel::debug, kLog, "program ", plan_.image->sha256.substr(0, 12),
-                   " is cached on the target");
+        // Connection logs "the program runs (cached)" once it announces itself.
         enter("exec");
         return true;
     }

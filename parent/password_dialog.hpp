@@ -49,7 +49,6 @@ class PasswordDialog {
     void write_answer(int fd) const;
     // The dialog is over (the command now runs): nothing matches any more.
     void finish() noexcept { finished_ = true; }
-    bool answered() const noexcept { return answered_; }
 
   private:
     bool is_prompt(std::string_view pending) const;
