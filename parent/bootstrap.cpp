@@ -40,7 +40,11 @@ const std::string& bootstrap_script() {
         // A pipe (sudo with I/O logging) may come non-blocking; reopening it
         // gives this shell a blocking one. Sockets and terminals are left be.
         "if [ -p /dev/stdin ]; then exec </dev/stdin; fi; "
-        "u=$(id -u) || fail \"bootstrap: id -u failed\"; "
+        // The effective uid, read by the shell itself where /proc allows:
+        // every exec costs milliseconds, and this path runs on every start.
+        "u=; if [ -r /proc/self/status ]; then while read -r k a b r; do case ${k} in Uid:) "
+        "u=${b}; break;; esac; done </proc/self/status; fi; "
+        "[ -n \"${u}\" ] || u=$(id -u) || fail \"bootstrap: id -u failed\"; "
         "d=; for c in \"${XDG_CACHE_HOME:+${XDG_CACHE_HOME}/tether}\" "
         "\"${HOME:+${HOME}/.cache/tether}\" \"/tmp/tether-${u}\"; do "
         "case ${c} in /*) ;; *) continue;; esac; "
@@ -48,15 +52,20 @@ const std::string& bootstrap_script() {
         "break; done; "
         "[ -n \"${d}\" ] || fail \"bootstrap: no usable cache directory "
         "(tried XDG_CACHE_HOME, HOME and /tmp)\"; "
-        "own() { set -- $(ls -ldn \"${1}\") && [ \"${3}\" = \"${u}\" ] && "
-        "case ${1} in ?????w*|????????w*) false;; esac; }; "
-        "own \"${d}\" || fail \"bootstrap: refusing cache directory ${d}: it must be owned by "
-        "uid ${u} and not writable by group or others\"; "
+        // own NAME...: every NAME in ${d} (the directory itself is '.') is
+        // owned by ${u} and not writable by group or others; one ls for all,
+        // run inside ${d} so that no name has a space to split on.
+        "own() { k=${#}; set -- $(cd \"${d}\" && LC_ALL=C ls -ldn \"${@}\"); "
+        "[ ${#} = $((k * 9)) ] || return 1; while [ ${#} -gt 0 ]; do "
+        "[ \"${3}\" = \"${u}\" ] || return 1; case ${1} in ?????w*|????????w*) return 1;; esac; "
+        "shift 9; done; }; "
+        "bad() { fail \"bootstrap: refusing ${*}: it must be owned by uid ${u} and not writable "
+        "by group or others\"; }; "
         "p=${d}/${h}; "
         "if [ -f \"${p}\" ]; then "
-        "own \"${p}\" || fail \"bootstrap: refusing ${p}: it must be owned by uid ${u} and not "
-        "writable by group or others\"; say HAVE; "
-        "else t=${d}/.${h}.${$}; say \"SEND ${s}\"; exec 3<&0; "
+        "own . \"${h}\" || { own . || bad cache directory \"${d}\"; bad \"${p}\"; }; say HAVE; "
+        "else own . || bad cache directory \"${d}\"; "
+        "t=${d}/.${h}.${$}; say \"SEND ${s}\"; exec 3<&0; "
         // Exactly s bytes, in the background so that a watchdog can end a
         // read that never completes; EOF ends it at once.
         "head -c \"${s}\" <&3 >\"${t}\" 3<&- & r=${!}; "

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "harness.hpp"
@@ -135,7 +136,8 @@ struct Outcome {
 class BootstrapRun : public ::testing::Test {
   protected:
     void SetUp() override {
-        cache_ = tt::temp_path("cache");
+        // A space in the path: the script must never split it.
+        cache_ = tt::temp_path("cache") + " with space";
         std::filesystem::create_directories(cache_);
         plan_.marker = "tether-0123456789abcdef";
         plan_.image = &program_.image;
@@ -213,6 +215,29 @@ TEST_F(BootstrapRun, ShipsOnceThenReuses) {
     EXPECT_EQ(second.output,
               "tether-0123456789abcdef START\ntether-0123456789abcdef HAVE\n"
               "tether-0123456789abcdef RUN\n");
+}
+
+TEST_F(BootstrapRun, ACachedProgramOrDirectoryOthersCouldChangeIsRefused) {
+    std::filesystem::create_directories(cache_ + "/tether");
+    { std::ofstream(cached_file()) << program_.text; }
+    using std::filesystem::perms;
+    std::filesystem::permissions(cached_file(), perms::owner_all | perms::group_write);
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    Outcome file = run(null);
+    EXPECT_TRUE(tt::contains(file.output, "FAIL bootstrap: refusing " + cached_file() +
+                                              ": it must be owned by uid " +
+                                              std::to_string(::geteuid())))
+        << file.output;
+    EXPECT_FALSE(tt::contains(file.output, " RUN")) << file.output;
+
+    std::filesystem::permissions(cached_file(), perms::owner_all);
+    std::filesystem::permissions(cache_ + "/tether", perms::owner_all | perms::others_write);
+    Outcome dir = run(null);
+    ::close(null);
+    EXPECT_TRUE(tt::contains(dir.output, "FAIL bootstrap: refusing cache directory " + cache_ +
+                                             "/tether: it must be owned"))
+        << dir.output;
+    EXPECT_FALSE(tt::contains(dir.output, " RUN")) << dir.output;
 }
 
 TEST_F(BootstrapRun, EofShortInputAndSilenceEndItWithoutSpinning) {
