@@ -57,7 +57,11 @@ void ChildProcess::kill_and_reap() {
     status_ = r == pid_ ? status : 0;
 }
 
-void ChildProcess::watch(std::function<void()> on_exit) {
+void ChildProcess::watch(Events events) {
+    wait_for_exit(std::move(events.exit));
+}
+
+void ChildProcess::wait_for_exit(std::function<void()> on_exit) {
     pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                       [self = shared_from_this(),
                        on_exit = std::move(on_exit)](const boost::system::error_code& ec) mutable {
@@ -67,7 +71,7 @@ void ChildProcess::watch(std::function<void()> on_exit) {
                           if (self->try_reap()) {
                               on_exit();
                           } else {
-                              self->watch(std::move(on_exit));
+                              self->wait_for_exit(std::move(on_exit));
                           }
                       });
 }

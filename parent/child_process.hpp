@@ -11,31 +11,34 @@
 #include <optional>
 #include <string>
 
+#include "parent/child_handle.hpp"
+
 namespace tether::detail {
 
 class BrokerImpl;
 
-class ChildProcess : public std::enable_shared_from_this<ChildProcess> {
+class ChildProcess final : public ChildHandle, public std::enable_shared_from_this<ChildProcess> {
   public:
     // Throws tether::Error if no pidfd can be had for `pid`.
     ChildProcess(BrokerImpl& broker, pid_t pid);
-    ~ChildProcess();
+    ~ChildProcess() override;
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
 
-    // Calls `on_exit` once, after the process exited and was reaped.
-    void watch(std::function<void()> on_exit);
+    // Calls `events.exit` once, after the process exited and was reaped.
+    void watch(Events events) override;
     // Sends `signal` unless the process is already reaped.
-    void signal(int signal);
-    // SIGKILL and a blocking reap: the last resort.
-    void kill_and_reap();
+    void signal(int signal) override;
+    // SIGKILL and a blocking reap.
+    void kill_and_reap() override;
 
     pid_t pid() const noexcept { return pid_; }
-    bool exited() const noexcept { return status_.has_value(); }
-    // "exited with status 3", "killed by signal 9 (Killed)", or "running".
-    std::string describe_status() const;
+    bool exited() const override { return status_.has_value(); }
+    std::string describe_status() const override;
+    std::string describe() const override { return "pid " + std::to_string(pid_); }
 
   private:
+    void wait_for_exit(std::function<void()> on_exit);
     bool try_reap();
 
     pid_t pid_;

@@ -224,12 +224,13 @@ SpawnedChild spawn_command(const Command& command, const std::string& name) {
         throw fail(os_error("cannot run " + file));
     }
     if (command.terminal == Terminal::full) {
-        return SpawnedChild{pid, pty.master.release(), -1, {}};
+        return SpawnedChild{.pid = pid, .protocol_fd = pty.master.release(), .stderr_fd = -1};
     }
     if (command.terminal == Terminal::stderr_tty) {
-        return SpawnedChild{pid, ours.release(), pty.master.release(), {}};
+        return SpawnedChild{
+            .pid = pid, .protocol_fd = ours.release(), .stderr_fd = pty.master.release()};
     }
-    return SpawnedChild{pid, ours.release(), err_read.release(), {}};
+    return SpawnedChild{.pid = pid, .protocol_fd = ours.release(), .stderr_fd = err_read.release()};
 }
 
 }  // namespace tether::detail

@@ -28,7 +28,8 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
       core_ref_(core.shared_from_this()),
       boot_(std::move(boot)),
       connect_timeout_(connect_timeout),
-      process_(std::make_shared<ChildProcess>(core.broker(), child.pid)),
+      process_(child.handle ? child.handle
+                            : std::make_shared<ChildProcess>(core.broker(), child.pid)),
       stream_(std::make_shared<Stream>(core.broker(), child.protocol_fd, boot_.name,
                                        core.options().max_message_size)),
       connect_timer_(core.broker().io()),
@@ -79,17 +80,24 @@ void Connection::start() {
     if (stderr_) {
         stderr_->start();
     }
-    process_->watch([self = self_] { self->on_exit(); });
+    ChildHandle::Events events;
+    events.exit = [self = self_] { self->on_exit(); };
+    events.phase = [self = self_](const std::string& phase) { self->phase_ = phase; };
+    events.fail = [self = self_](const std::string& reason) {
+        self->fail("phase '" + self->phase_ + "': " + reason, true);
+    };
+    events.output = [self = self_](const std::string& line) { self->on_stderr_line(line); };
+    process_->watch(std::move(events));
     connect_timer_.expires_after(connect_timeout_);
     connect_timer_.async_wait([self = self_](const boost::system::error_code& ec) {
         if (!ec && self->state_ == State::connecting) {
             self->fail("connect timeout after " + std::to_string(self->connect_timeout_.count()) +
-                           " ms in phase '" + self->phase_ + "': the child (pid " +
-                           std::to_string(self->process_->pid()) + ") never got further",
+                           " ms in phase '" + self->phase_ + "': the child (" +
+                           self->process_->describe() + ") never got further",
                        true);
         }
     });
-    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": started pid ", process_->pid(), ", phase ",
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": started ", process_->describe(), ", phase ",
                phase_);
 }
 
@@ -222,7 +230,7 @@ void Connection::fail(std::string reason, bool killed) {
 }
 
 void Connection::on_exit() {
-    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": pid ", process_->pid(), " ",
+    TETHER_LOG(LogLevel::debug, kLog, boot_.name, ": ", process_->describe(), " ",
                process_->describe_status());
     escalate_timer_.cancel();
     if (state_ == State::connecting && bootstrap_ && phase_ != "handshake") {
@@ -267,7 +275,7 @@ void Connection::escalate(std::chrono::milliseconds after, int signal) {
         if (ec || self->process_->exited()) {
             return;
         }
-        TETHER_LOG(LogLevel::warning, kLog, self->boot_.name, ": pid ", self->process_->pid(),
+        TETHER_LOG(LogLevel::warning, kLog, self->boot_.name, ": ", self->process_->describe(),
                    " did not exit in time; sending ", signal == SIGKILL ? "SIGKILL" : "SIGTERM");
         self->process_->signal(signal);
         if (signal != SIGKILL) {

@@ -32,12 +32,14 @@
 
 namespace tether::detail {
 
-// What a transport hands over once it has started a child: its pid, our end
-// of the stream, and the read end of its stderr or its terminal (all owned
-// from here on). Methods that run a command line add the shell bootstrap to
-// run before the handshake, and their password dialog.
+// What a transport hands over once it has started a child: its pid (or a
+// handle for one that is not a local process), our end of the stream, and the read end of its
+// stderr or its terminal (all owned from here on). Methods that run a command line add the shell
+// bootstrap to run before the handshake, and their password dialog.
 struct SpawnedChild {
     pid_t pid = -1;
+    // Set instead of `pid` when the child is not a local process (SSH).
+    std::shared_ptr<ChildHandle> handle = nullptr;
     int protocol_fd = -1;
     int stderr_fd = -1;
     std::optional<BootstrapPlan> bootstrap = std::nullopt;
@@ -87,7 +89,7 @@ class Connection final : public StreamOwner,
     std::shared_ptr<Connection> self_;  // until reaped
     // First: opening the pidfd is the step that can fail, before any fd
     // has an owner (start_child then closes them and reaps the child).
-    std::shared_ptr<ChildProcess> process_;
+    std::shared_ptr<ChildHandle> process_;
     std::shared_ptr<Stream> stream_;
     std::shared_ptr<LineReader> stderr_;
     std::shared_ptr<BootstrapSession> bootstrap_;

@@ -53,8 +53,12 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
             // Nothing owns the child yet: close its fds, and kill and reap it.
             ::close(child.protocol_fd);
             ::close(child.stderr_fd);
-            ::kill(child.pid, SIGKILL);
-            ::waitpid(child.pid, nullptr, 0);
+            if (child.handle) {
+                child.handle->kill_and_reap();
+            } else {
+                ::kill(child.pid, SIGKILL);
+                ::waitpid(child.pid, nullptr, 0);
+            }
             throw ConnectError(boot.name, std::string("phase 'spawn': ") + e.what());
         }
         c->start();
