@@ -137,7 +137,7 @@ void show_remote_name(int argc, char** argv, const std::string& remote_name) {
     std::memset(argv[0] + n, 0, room - n);
 }
 
-int serve(int protocol_fd, const BootConfig& boot) {
+int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
     // `debug` on this context: everything it does, every message it sees.
     set_log_level_code(boot.debug ? kIoLevelCode : boot.log_level);
     tune_malloc_for_payloads();
@@ -155,7 +155,7 @@ int serve(int protocol_fd, const BootConfig& boot) {
         Router router(core);
         auto dispatcher = std::make_shared<Dispatcher>(*core, router);
         auto parent = std::make_shared<Stream>(broker.impl(), protocol_fd, "parent",
-                                               options.max_message_size);
+                                               options.max_message_size, write_fd);
         std::uint32_t self = boot.context_id;
         auto stdout_reader = std::make_shared<LineReader>(
             broker.impl(), stdout_fd,
@@ -234,9 +234,18 @@ std::optional<int> serve_if_child(int argc, char** argv) {
         }
         ::unsetenv(kBootMarkerEnv);
     }
+    // sshd (and sudo with I/O logging) give stdin and stdout as two pipes:
+    // the stream then writes to its own copy of fd 1.
+    int write_fd = -1;
+    if (!same_file(0, 1)) {
+        write_fd = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+        if (write_fd < 0) {
+            die(std::string("no parent stream on fd 1: ") + std::strerror(errno));
+        }
+    }
     BootConfig boot = read_boot(protocol_fd);
     show_remote_name(argc, argv, boot.remote_name);
-    return serve(protocol_fd, boot);
+    return serve(protocol_fd, write_fd, boot);
 }
 
 }  // namespace tether::detail

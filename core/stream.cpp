@@ -1,5 +1,6 @@
 #include "core/stream.hpp"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -7,7 +8,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <ctime>
 
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
@@ -22,6 +25,26 @@ constexpr int kReadsPerWake = 32;  // then yield to other streams
 constexpr std::size_t kMaxBatchedFrames = kMaxIov / 2;
 
 thread_local WriteBatch* t_batch = nullptr;
+
+// writev on a pipe whose reader is gone raises SIGPIPE, which would kill the
+// process: the signal is held back on this thread for the call, and one it
+// raised is taken off again before it can be delivered.
+ssize_t writev_without_sigpipe(int fd, const iovec* iov, int count) {
+    sigset_t pipe_only, previous;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    ssize_t n = ::writev(fd, iov, count);
+    int error = errno;
+    if (n < 0 && error == EPIPE) {
+        timespec zero{};
+        while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    errno = error;
+    return n;
+}
 
 }  // namespace
 
@@ -64,20 +87,37 @@ void Stream::flush() {
     }
 }
 
-Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size)
+Stream::Kind Stream::kind_of(int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode)) {
+        return Kind::socket;
+    }
+    return S_ISFIFO(st.st_mode) ? Kind::pipe : Kind::terminal;
+}
+
+Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size,
+               int write_fd)
     : broker_(broker),
       socket_(broker.io(), fd),
       name_(std::move(name)),
       max_message_size_(max_message_size),
       in_(kReadBuffer) {
     socket_.non_blocking(true);
-    struct stat st {};
-    is_socket_ = ::fstat(fd, &st) != 0 || S_ISSOCK(st.st_mode);
+    read_is_socket_ = kind_of(fd) == Kind::socket;
+    write_kind_ = kind_of(fd);
+    if (write_fd >= 0 && write_fd != fd) {
+        writer_.emplace(broker.io(), write_fd);
+        writer_->non_blocking(true);
+        write_kind_ = kind_of(write_fd);
+    }
 }
 
 Stream::~Stream() {
     boost::system::error_code ignored;
     socket_.close(ignored);
+    if (writer_) {
+        writer_->close(ignored);
+    }
 }
 
 void Stream::start(StreamOwner* owner) {
@@ -117,7 +157,7 @@ void Stream::on_readable() {
             n = ::read(fd, in_.data() + in_len_, in_.size() - in_len_);
         }
         // A terminal's master side reads EIO once the other side is closed.
-        if (n == 0 || (n < 0 && errno == EIO && !is_socket_)) {
+        if (n == 0 || (n < 0 && errno == EIO && !read_is_socket_)) {
             close_on_broker("EOF");
             return;
         }
@@ -235,7 +275,7 @@ bool Stream::enqueue(OutFrame frame) {
 }
 
 void Stream::flush_locked() {
-    int fd = socket_.native_handle();
+    int fd = writer().native_handle();
     while (!out_.empty()) {
         iovec iov[kMaxIov];
         int count = 0;
@@ -253,8 +293,9 @@ void Stream::flush_locked() {
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = static_cast<std::size_t>(count);
-        ssize_t n = is_socket_ ? ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)
-                               : ::writev(fd, iov, count);
+        ssize_t n = write_kind_ == Kind::socket ? ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)
+                    : write_kind_ == Kind::pipe ? writev_without_sigpipe(fd, iov, count)
+                                                : ::writev(fd, iov, count);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -292,14 +333,14 @@ void Stream::flush_locked() {
 void Stream::arm_write() {
     write_armed_ = true;
     auto wait = [self = shared_from_this()] {
-        self->socket_.async_wait(boost::asio::posix::stream_descriptor::wait_write,
-                                 [self](const boost::system::error_code& ec) {
-                                     std::lock_guard lock(self->write_mutex_);
-                                     self->write_armed_ = false;
-                                     if (!ec && !self->closed_) {
-                                         self->flush_locked();
-                                     }
-                                 });
+        self->writer().async_wait(boost::asio::posix::stream_descriptor::wait_write,
+                                  [self](const boost::system::error_code& ec) {
+                                      std::lock_guard lock(self->write_mutex_);
+                                      self->write_armed_ = false;
+                                      if (!ec && !self->closed_) {
+                                          self->flush_locked();
+                                      }
+                                  });
     };
     if (broker_.on_broker_thread()) {
         wait();
@@ -343,6 +384,9 @@ void Stream::close_on_broker(const std::string& reason) {
         out_.clear();
         boost::system::error_code ignored;
         socket_.close(ignored);
+        if (writer_) {
+            writer_->close(ignored);
+        }
     }
     drained_.notify_all();
     big_.reset();

@@ -1,5 +1,6 @@
-// One connection to another context: frames in, frames out, over a socket (or
-// a pair of pipes). Reading happens on the broker thread. Writing may happen
+// One connection to another context: frames in, frames out, over a socket, a
+// terminal, or a pair of pipes (a child under sshd reads stdin and writes
+// stdout). Reading happens on the broker thread. Writing may happen
 // on any thread: a sender writes straight to the kernel when nothing is
 // queued ahead of it (sparing a wake-up of the broker thread per message) and
 // leaves the rest to the broker, which flushes when the socket is writable.
@@ -72,8 +73,11 @@ class WriteBatch {
 
 class Stream : public std::enable_shared_from_this<Stream> {
   public:
-    // Takes ownership of `fd` (a connected socket), made non-blocking here.
-    Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size);
+    // Takes ownership of `fd` (a connected socket, or a terminal), made
+    // non-blocking here. With `write_fd` (another file: pipes), reads come
+    // from `fd` and writes go to `write_fd`, owned as well.
+    Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size,
+           int write_fd = -1);
     ~Stream();
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
@@ -134,11 +138,18 @@ class Stream : public std::enable_shared_from_this<Stream> {
     void arm_write();
     void close_on_broker(const std::string& reason);
 
+    // How the write side is written: sendmsg without SIGPIPE on sockets,
+    // writev on a terminal (a closed one answers EIO, never SIGPIPE), and
+    // writev with SIGPIPE held back on a pipe.
+    enum class Kind { socket, terminal, pipe };
+    static Kind kind_of(int fd);
+    boost::asio::posix::stream_descriptor& writer() { return writer_ ? *writer_ : socket_; }
+
     BrokerImpl& broker_;
-    boost::asio::posix::stream_descriptor socket_;
-    // Else a terminal (su's): written with writev, which raises no SIGPIPE
-    // there (a closed terminal answers EIO).
-    bool is_socket_ = true;
+    boost::asio::posix::stream_descriptor socket_;  // reads, and writes unless writer_
+    std::optional<boost::asio::posix::stream_descriptor> writer_;
+    bool read_is_socket_ = true;
+    Kind write_kind_ = Kind::socket;
     std::string name_;
     std::size_t max_message_size_;
     StreamOwner* owner_ = nullptr;

@@ -10,6 +10,8 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     procps                  # ps/pgrep for the orphan checks in tests
     sudo passwd util-linux  # sudo/su contexts; useradd for the tests' throwaway users
+    libssh-dev              # SSH contexts (headers; libssh-4 is loaded at run time)
+    openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
 )
 
 missing=()

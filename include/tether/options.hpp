@@ -81,4 +81,41 @@ struct SuOptions {
     std::map<std::string, std::string> env = {};
 };
 
+// What to do with a server's host key, checked against an OpenSSH
+// known_hosts file.
+enum class HostKeyPolicy {
+    enforce,     // unknown or changed: ConnectError showing the fingerprint
+    accept_new,  // unknown: recorded in the file; changed: ConnectError
+    ignore,      // anything goes (throwaway test hosts only)
+};
+
+// This program on another machine, over SSH (libssh, in-process: no `ssh`
+// binary, and ~/.ssh/config is not read). The shell bootstrap runs on an exec
+// channel; the program is shipped once and cached there.
+struct SshOptions {
+    std::string hostname = {};  // required
+    int port = 22;
+    std::string username = {};  // default: this process's user
+    // A private key file (unencrypted). Empty: ~/.ssh/id_ed25519, id_ecdsa
+    // and id_rsa, those that exist.
+    std::string identity_file = {};
+    // For `password` and `keyboard-interactive` authentication.
+    std::optional<Secret> password = std::nullopt;
+    HostKeyPolicy check_host_keys = HostKeyPolicy::enforce;
+    std::string known_hosts_file = {};  // default ~/.ssh/known_hosts
+    // Without anything from the server for this long, a keepalive asks for
+    // an answer; after keepalive_count intervals of silence the connection
+    // counts as lost and every waiter gets ChannelError. 0: no keepalives.
+    std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);
+    int keepalive_count = 3;
+    bool compression = false;
+    bool use_agent = true;         // try the keys of the agent at SSH_AUTH_SOCK first
+    std::string name = {};         // default ssh.<hostname>:<port>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
 }  // namespace tether

@@ -4,13 +4,36 @@
 // factories block until the context answers or fails.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
 
 #include "tether/broker.hpp"
 #include "tether/context.hpp"
+#include "tether/errors.hpp"
 #include "tether/options.hpp"
 
 namespace tether {
+
+// The options of any method, for start_all.
+using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions>;
+
+// One context start_all started, or why it could not.
+struct StartResult {
+    std::optional<Context> context;
+    std::optional<ConnectError> error;
+
+    bool ok() const noexcept { return context.has_value(); }
+    // The context, or throws the ConnectError.
+    Context& get() {
+        if (!context) {
+            throw *error;
+        }
+        return *context;
+    }
+};
 
 namespace detail {
 class RouterCore;
@@ -39,6 +62,18 @@ class Router {
     // last lines printed.
     Context sudo(SudoOptions options = {});
     Context su(SuOptions options = {});
+
+    // This program on another machine over SSH, named ssh.<host>:<port>.
+    // Throws ConnectError for an unreachable host, a refused or changed host
+    // key (with its fingerprint and the known_hosts file), failed
+    // authentication (with every method tried), or a failed bootstrap.
+    Context ssh(SshOptions options);
+
+    // Starts every context at once, by any method, and returns when each is
+    // up or has failed: one result per option set, in the same order. At
+    // most `max_in_flight` starts run at a time (0: all of them, up to 256).
+    std::vector<StartResult> start_all(const std::vector<ContextOptions>& options,
+                                       std::size_t max_in_flight = 0);
 
     // This process as a context (id 0 in the master).
     Context myself() const;

@@ -1,0 +1,66 @@
+#include "transports/libssh_api.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/log.hpp"
+#include "tether/errors.hpp"
+
+namespace tether::detail {
+namespace {
+
+constexpr const char* kLibrary = "libssh.so.4";
+
+// libssh's own log lines. Even its "warnings" are mostly chatter (a missing
+// /etc/ssh/ssh_known_hosts, OpenSSH's host key announcement); what matters
+// reaches the user as a ConnectError or a lost context.
+void forward_log(int priority, const char* function, const char* buffer, void*) {
+    LogLevel level = priority <= SSH_LOG_PROTOCOL ? LogLevel::debug : LogLevel::trace;
+    TETHER_LOG(level, "tether.libssh", function, ": ", buffer);
+}
+
+LibSsh load() {
+    void* handle = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* why = ::dlerror();
+        throw Error(std::string("ssh: libssh is not available here (") + (why ? why : kLibrary) +
+                    "); a context that opens SSH connections needs it installed "
+                    "(Debian: libssh-4)");
+    }
+    LibSsh api;
+#define TETHER_LIBSSH_RESOLVE(name)                                          \
+    api.name = reinterpret_cast<decltype(api.name)>(::dlsym(handle, #name)); \
+    if (api.name == nullptr) {                                               \
+        throw Error(std::string("ssh: ") + kLibrary +                        \
+                    " lacks " #name                                          \
+                    " (libssh 0.10 or newer "                                \
+                    "is needed)");                                           \
+    }
+    TETHER_LIBSSH_FUNCTIONS(TETHER_LIBSSH_RESOLVE)
+#undef TETHER_LIBSSH_RESOLVE
+    api.ssh_init();
+    api.ssh_set_log_callback(forward_log);
+    // libssh's level is process-wide: protocol detail only when tether
+    // itself logs at debug or finer.
+    api.ssh_set_log_level(log_enabled(LogLevel::debug) ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
+    return api;
+}
+
+}  // namespace
+
+const LibSsh& libssh() {
+    // Not a function-local static: a failed load must be retried (and
+    // reported) on the next connection, not cached as an exception.
+    static std::mutex mutex;
+    static std::optional<LibSsh> api;
+    std::lock_guard lock(mutex);
+    if (!api) {
+        api = load();
+    }
+    return *api;
+}
+
+}  // namespace tether::detail
