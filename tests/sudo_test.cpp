@@ -8,6 +8,7 @@
 #include "functions.hpp"
 #include "harness.hpp"
 #include "support/helper_master.hpp"
+#include "support/sshd.hpp"
 #include "users.hpp"
 
 using namespace std::chrono_literals;
@@ -18,18 +19,7 @@ using Sudo = tt::Users;
 using Su = tt::Users;
 using Cache = tt::Users;
 
-std::string run(const std::string& command) {
-    std::string out;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    char buf[4096];
-    while (pipe != nullptr && std::fgets(buf, sizeof buf, pipe) != nullptr) {
-        out += buf;
-    }
-    if (pipe != nullptr) {
-        ::pclose(pipe);
-    }
-    return out;
-}
+using tt::run;
 
 }  // namespace
 

@@ -135,8 +135,7 @@ void SshSession::on_connected() {
         fail("ssh: cannot create a libssh session");
         return;
     }
-    // libssh closes the descriptor it is given once ssh_connect takes it;
-    // Asio keeps its own.
+    // libssh gets a duplicate of the socket; Asio keeps its own to wait on.
     handed_fd_ = ::fcntl(socket_.native_handle(), F_DUPFD_CLOEXEC, 3);
     unsigned int port = static_cast<unsigned int>(target_.port);
     bool process_config = false;  // ~/.ssh/config is not read: the options say it all
@@ -173,6 +172,7 @@ void SshSession::drive() {
 bool SshSession::advance() {
     switch (state_) {
         case State::handshake: {
+            fd_taken_ = true;
             int rc = api_.ssh_connect(session_);
             if (rc == SSH_AGAIN) {
                 return false;
@@ -599,13 +599,17 @@ void SshSession::teardown() {
         channel_ = nullptr;
     }
     if (session_ != nullptr) {
-        if (handed_fd_ >= 0 && api_.ssh_get_fd(session_) == SSH_INVALID_SOCKET) {
-            ::close(handed_fd_);  // never taken by libssh
-        }
-        handed_fd_ = -1;
+        // libssh never closes a descriptor set with SSH_OPTIONS_FD, except
+        // when the connection fails under it (it then forgets it): ours to
+        // close unless that happened.
+        bool close_fd = handed_fd_ >= 0 && (!fd_taken_ || api_.ssh_get_fd(session_) >= 0);
         api_.ssh_disconnect(session_);
         api_.ssh_free(session_);
         session_ = nullptr;
+        if (close_fd) {
+            ::close(handed_fd_);
+        }
+        handed_fd_ = -1;
     }
     auth_.reset();
     socket_.close(ignored);

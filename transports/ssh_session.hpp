@@ -103,6 +103,7 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     boost::asio::steady_timer keepalive_timer_;
     ssh_session session_ = nullptr;
     socket_t handed_fd_ = -1;  // the socket's duplicate given to libssh
+    bool fd_taken_ = false;    // ssh_connect has run (and attached it)
     ssh_channel channel_ = nullptr;
     ssh_channel_callbacks_struct callbacks_{};
     std::optional<SshAuth> auth_;
