@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "functions.hpp"
@@ -420,4 +422,129 @@ TEST_F(Ssh, SigkillOfTheMasterLeavesNothingRunningOnTheTarget) {
         std::this_thread::sleep_for(20ms);
     }
     EXPECT_TRUE(sshd_->session_pids().empty()) << sshd_->log();
+}
+
+namespace {
+
+// Three "hosts": network namespaces joined to this one by veth pairs
+// (10.231.<n>.1 here, 10.231.<n>.2 there), each with its own sshd.
+class SshHosts : public tt::Users {
+  protected:
+    static constexpr int kHosts = 3;
+
+    void SetUp() override {
+        tt::Users::SetUp();
+        if (IsSkipped() || HasFailure()) {
+            return;
+        }
+        std::string missing = tt::Sshd::missing();
+        if (missing.empty() && ::access("/usr/sbin/ip", X_OK) != 0) {
+            missing = "ip (iproute2) is not installed";
+        }
+        if (missing.empty() && std::system("ip netns add tt-probe && ip netns del tt-probe") != 0) {
+            missing = "cannot make network namespaces here";
+        }
+        if (!missing.empty()) {
+            if (tt::in_ci()) {
+                FAIL() << "CI must run the multi-host SSH test: " << missing;
+            }
+            GTEST_SKIP() << missing;
+        }
+        remove_hosts();
+        for (int n = 1; n <= kHosts; ++n) {
+            std::string i = std::to_string(n), ns = "tt-ns" + i, here = "tt-v" + i + "a",
+                        there = "tt-v" + i + "b";
+            std::string setup = "ip netns add " + ns + " && ip link add " + here +
+                                " type veth peer name " + there + " && ip link set " + there +
+                                " netns " + ns + " && ip addr add 10.231." + i + ".1/24 dev " +
+                                here + " && ip link set " + here + " up && ip netns exec " + ns +
+                                " sh -c 'ip addr add 10.231." + i + ".2/24 dev " + there +
+                                " && ip link set " + there + " up && ip link set lo up'";
+            ASSERT_EQ(std::system(setup.c_str()), 0) << setup;
+            hosts_.push_back(std::make_unique<tt::Sshd>(
+                tt::SshdOptions{.address = "10.231." + i + ".2", .netns = ns}));
+        }
+    }
+
+    void TearDown() override {
+        hosts_.clear();
+        remove_hosts();
+    }
+
+    static void remove_hosts() {
+        for (int n = 1; n <= kHosts; ++n) {
+            std::string i = std::to_string(n);
+            std::system(
+                ("ip netns del tt-ns" + i + " 2>/dev/null; ip link del tt-v" + i + "a 2>/dev/null")
+                    .c_str());
+        }
+    }
+
+    tether::SshOptions to(int n) const {
+        const tt::Sshd& host = *hosts_[static_cast<std::size_t>(n)];
+        return {.hostname = host.address(),
+                .port = host.port(),
+                .username = "tt_bob",
+                .identity_file = host.client_key(),
+                .known_hosts_file = host.known_hosts(),
+                .keepalive_interval = 300ms,
+                .keepalive_count = 2,
+                .use_agent = false};
+    }
+
+    std::vector<std::unique_ptr<tt::Sshd>> hosts_;
+};
+
+}  // namespace
+
+TEST_F(SshHosts, FanOutWithSelectAndACutLinkFailsOnlyThatHost) {
+    tt::Master master;
+    std::vector<tether::ContextOptions> options;
+    for (int n = 0; n < kHosts; ++n) {
+        options.push_back(to(n));
+    }
+    std::vector<tether::Context> contexts;
+    for (auto& result : master.router.start_all(options)) {
+        ASSERT_TRUE(result.ok()) << result.error->what();
+        contexts.push_back(result.get());
+    }
+    // One call to every host, answered through one Select.
+    {
+        std::vector<tether::Receiver<int>> calls;
+        for (int n = 0; n < kHosts; ++n) {
+            calls.push_back(contexts[static_cast<std::size_t>(n)].call_async(tt::add, n, 100));
+        }
+        tether::Select<int> select(calls);
+        std::set<int> answers;
+        while (!select.empty()) {
+            answers.insert(select.get(20s).value());
+        }
+        EXPECT_EQ(answers, (std::set<int>{100, 101, 102}));
+    }
+    // Calls in flight everywhere; then the second host's link goes down.
+    std::vector<tether::Receiver<int>> calls;
+    for (auto& context : contexts) {
+        calls.push_back(context.call_async(tt::sleep_ms, 2000));
+    }
+    ASSERT_EQ(std::system("ip link set tt-v2a down"), 0);
+    tether::Select<int> select(calls);
+    std::map<std::string, std::string> outcome;
+    while (!select.empty()) {
+        auto done = select.get(30s);
+        try {
+            outcome[done.context().name()] = std::to_string(done.value());
+        } catch (const tether::ChannelError& e) {
+            outcome[done.context().name()] = std::string("lost: ") + e.what();
+        }
+    }
+    ASSERT_EQ(outcome.size(), 3u);
+    EXPECT_EQ(outcome[contexts[0].name()], "2000");
+    EXPECT_TRUE(tt::contains(outcome[contexts[1].name()], "lost: ")) << outcome[contexts[1].name()];
+    EXPECT_TRUE(tt::contains(outcome[contexts[1].name()], "keepalives"))
+        << outcome[contexts[1].name()];
+    EXPECT_EQ(outcome[contexts[2].name()], "2000");
+    // The others carry on.
+    EXPECT_EQ(contexts[0].call(tt::add, 1, 1), 2);
+    EXPECT_EQ(contexts[2].call(tt::add, 2, 2), 4);
+    EXPECT_THROW(contexts[1].call(tt::add, 3, 3), tether::ChannelError);
 }
