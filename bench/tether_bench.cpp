@@ -13,7 +13,10 @@
 // with tether::init().
 #include <tether/tether.hpp>
 
+#include "support/sshd.hpp"
+
 #include <fcntl.h>
+#include <pwd.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -302,6 +305,9 @@ struct Config {
     bool quick = false;
     int local_starts = 40;
     int sudo_starts = 20;
+    int ssh_first_starts = 5;
+    int ssh_starts = 20;
+    int ssh_round_trips = 2000;
     int round_trips = 20000;
     int pipelined_calls = 20000;
     int pipelined_reps = 11;
@@ -314,6 +320,9 @@ struct Config {
         quick = true;
         local_starts = 5;
         sudo_starts = 3;
+        ssh_first_starts = 1;
+        ssh_starts = 3;
+        ssh_round_trips = 200;
         round_trips = 2000;
         pipelined_calls = 20000;
         pipelined_reps = 2;
@@ -654,6 +663,130 @@ std::string sudo_bench_user() {
     return user != nullptr ? user : "nobody";
 }
 
+// Who the SSH starts log in as: TETHER_BENCH_SSH_USER (bench/run makes
+// tt_bench, whose login shell is /bin/sh: a login shell's rc files would be
+// measured on both sides and say nothing about tether). Empty: skipped.
+std::string ssh_bench_user() {
+    const char* user = std::getenv("TETHER_BENCH_SSH_USER");
+    if (user == nullptr || tt::Sshd::missing() != "" || ::access("/usr/bin/ssh", X_OK) != 0) {
+        return "";
+    }
+    return user;
+}
+
+// `ssh -o KexAlgorithms=curve25519-sha256 user@host true` and its wait, in
+// ms: the floor of an SSH start (the same key exchange libssh negotiates).
+double ssh_true_ms(const tt::Sshd& sshd, const std::string& user) {
+    std::vector<std::string> words = {"ssh",
+                                      "-q",
+                                      "-o",
+                                      "KexAlgorithms=curve25519-sha256",
+                                      "-o",
+                                      "BatchMode=yes",
+                                      "-o",
+                                      "StrictHostKeyChecking=yes",
+                                      "-o",
+                                      "UserKnownHostsFile=" + sshd.known_hosts(),
+                                      "-o",
+                                      "IdentitiesOnly=yes",
+                                      "-i",
+                                      sshd.client_key(),
+                                      "-p",
+                                      std::to_string(sshd.port()),
+                                      user + "@" + sshd.address(),
+                                      "true"};
+    std::vector<char*> argv;
+    for (auto& w : words) {
+        argv.push_back(w.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    auto t0 = Clock::now();
+    pid_t pid;
+    int rc = ::posix_spawnp(&pid, "ssh", &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+        errno = rc;
+        fail("posix_spawnp ssh");
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    double ms = seconds_since(t0) * 1e3;
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ssh " + user + "@host true");
+    return ms;
+}
+
+// An empty directory `user` owns, for XDG_CACHE_HOME: a start that must ship.
+std::string fresh_cache(const std::string& user, int n) {
+    std::string dir =
+        "/tmp/tether-bench-cache-" + std::to_string(::getpid()) + "-" + std::to_string(n);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    passwd* pw = ::getpwnam(user.c_str());
+    if (pw == nullptr || ::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        fail("cannot give " + dir + " to " + user);
+    }
+    ::chmod(dir.c_str(), 0700);
+    return dir;
+}
+
+struct SshBench {
+    StartResult first, cached;
+    std::vector<double> round_trip_us;
+    std::string skipped;
+};
+
+SshBench bench_ssh(tether::Router& router, const Config& cfg) {
+    SshBench r;
+    const std::string user = ssh_bench_user();
+    if (user.empty()) {
+        r.skipped = "skipped: needs root, sshd, ssh and TETHER_BENCH_SSH_USER (bench/run sets it)";
+        return r;
+    }
+    tt::Sshd sshd;
+    tether::SshOptions options{.hostname = sshd.address(),
+                               .port = sshd.port(),
+                               .username = user,
+                               .identity_file = sshd.client_key(),
+                               .known_hosts_file = sshd.known_hosts(),
+                               .use_agent = false};
+    auto floor = [&] { return ssh_true_ms(sshd, user); };
+    int n = 0;
+    std::vector<std::string> caches;
+    r.first = bench_start(
+        "ssh first start", cfg.ssh_first_starts,
+        [&] {
+            caches.push_back(fresh_cache(user, n++));
+            tether::SshOptions o = options;
+            o.env = {{"XDG_CACHE_HOME", caches.back()}};
+            return router.ssh(o);
+        },
+        floor);
+    std::string cache = fresh_cache(user, n++);
+    caches.push_back(cache);
+    options.env = {{"XDG_CACHE_HOME", cache}};
+    // The first round ships the program (and is left out): the rest are cached.
+    r.cached = bench_start(
+        "ssh start", cfg.ssh_starts, [&] { return router.ssh(options); }, floor);
+    tether::Context ctx = router.ssh(options);
+    for (int i = 0; i < 100; ++i) {
+        check(ctx.call(add, i, 1) == i + 1, "ssh round trip warm-up");
+    }
+    for (int i = 0; i < cfg.ssh_round_trips; ++i) {
+        auto t0 = Clock::now();
+        int v = ctx.call(add, i, 1);
+        r.round_trip_us.push_back(seconds_since(t0) * 1e6);
+        check(v == i + 1, "ssh round trip: add(i, 1)");
+    }
+    ctx.shutdown(true);
+    for (const auto& dir : caches) {
+        std::filesystem::remove_all(dir);
+    }
+    return r;
+}
+
 struct RoundTrip {
     std::vector<double> us, floor_us;
     double cpu_us_per_call = 0;        // master and child together
@@ -862,6 +995,7 @@ int run(const Config& cfg) {
     StartResult start;
     StartResult sudo_start;
     const std::string sudo_user = sudo_bench_user();
+    SshBench ssh;
     RoundTrip round_trip;
     Stats rt, pingpong, pingpong_same_cpu, pingpong_cross_cpu, pipelined;
     PayloadResult payload;
@@ -889,6 +1023,8 @@ int run(const Config& cfg) {
                     [&] { return router.sudo({.username = sudo_user}); },
                     [&] { return sudo_true_ms(sudo_user); });
             }
+
+            ssh = bench_ssh(router, cfg);
 
             tether::Context one = router.local();
             int pid = one.call(child_pid);
@@ -948,6 +1084,24 @@ int run(const Config& cfg) {
                     .stats("first_call", stats_of(sudo_start.first_call_ms))
                     .stats("shutdown_wait", stats_of(sudo_start.shutdown_ms))
                     .stats("floor_sudo_true", stats_of(sudo_start.spawn_floor_ms))
+                    .render(2));
+    }
+    if (!ssh.skipped.empty()) {
+        out.str("ssh_ms", ssh.skipped);
+    } else {
+        out.raw("ssh_ms",
+                JsonObject()
+                    .str("what",
+                         "router.ssh() to 127.0.0.1 (a throwaway sshd) + first add() + "
+                         "shutdown(wait=true); first: an empty cache each time (the program is "
+                         "shipped), cached: the program already there; floor: ssh -o "
+                         "KexAlgorithms=curve25519-sha256 user@host true, interleaved")
+                    .stats("first_start", stats_of(ssh.first.start_ms))
+                    .stats("first_floor_ssh_true", stats_of(ssh.first.spawn_floor_ms))
+                    .stats("cached_start", stats_of(ssh.cached.start_ms))
+                    .stats("cached_total", stats_of(ssh.cached.total_ms))
+                    .stats("cached_floor_ssh_true", stats_of(ssh.cached.spawn_floor_ms))
+                    .stats("round_trip_us", stats_of(ssh.round_trip_us))
                     .render(2));
     }
     out.raw("round_trip_us", JsonObject()
@@ -1017,6 +1171,9 @@ int run(const Config& cfg) {
             .number("local_start_over_spawn", ratio(stats_of(start.total_ms).median, spawn.median))
             .number("sudo_start_over_sudo_true", ratio(stats_of(sudo_start.start_ms).median,
                                                        stats_of(sudo_start.spawn_floor_ms).median))
+            .number("ssh_cached_start_over_ssh_true",
+                    ratio(stats_of(ssh.cached.start_ms).median,
+                          stats_of(ssh.cached.spawn_floor_ms).median))
             .render(2));
     out.str("loadavg_at_end", first_line_of("/proc/loadavg"))
         .integer("errors", errors)
