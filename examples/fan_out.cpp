@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
         std::vector<tether::Receiver<std::string>> calls;
         for (auto& started : router.start_all(options)) {
             if (!started.ok()) {
-                std::cout << "unreachable: " << started.error->what() << "\n";
+                std::cout << started.error->context_name()
+                          << ": unreachable: " << started.error->reason() << "\n";
                 ++failed;
                 continue;
             }
