@@ -155,6 +155,9 @@ void SshSession::on_connected() {
         return;
     }
     api_.ssh_set_blocking(session_, 0);
+    // Bytes libssh read from the socket: what keepalives judge silence by
+    // (libssh reads the socket itself, so our own wake-ups cannot tell).
+    api_.ssh_set_counters(session_, &socket_counter_, nullptr);
     state_ = State::handshake;
     last_inbound_ = std::chrono::steady_clock::now();
     drive();
@@ -466,9 +469,6 @@ void SshSession::arm_socket() {
     bool want_write = write_pending();
     pollfd p{socket_.native_handle(), static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
     if (::poll(&p, 1, 0) > 0 && p.revents != 0) {
-        if ((p.revents & POLLIN) != 0) {
-            last_inbound_ = std::chrono::steady_clock::now();
-        }
         if (!drive_posted_) {
             drive_posted_ = true;
             boost::asio::post(broker_.io(), [self = shared_from_this()] { self->drive(); });
@@ -481,7 +481,6 @@ void SshSession::arm_socket() {
                            [self = shared_from_this()](const boost::system::error_code& ec) {
                                self->socket_read_armed_ = false;
                                if (!ec && self->state_ != State::ended) {
-                                   self->last_inbound_ = std::chrono::steady_clock::now();
                                    self->drive();
                                }
                            });
@@ -515,7 +514,15 @@ void SshSession::on_keepalive_tick() {
     if (state_ != State::running) {
         return;
     }
+    drive();  // takes in what has arrived
+    if (state_ != State::running) {
+        return;
+    }
     auto now = std::chrono::steady_clock::now();
+    if (socket_counter_.in_bytes != seen_in_bytes_) {
+        seen_in_bytes_ = socket_counter_.in_bytes;
+        last_inbound_ = now;
+    }
     auto silence = now - last_inbound_;
     const auto interval = target_.keepalive_interval;
     if (silence >= interval * target_.keepalive_count) {
@@ -533,6 +540,9 @@ void SshSession::on_keepalive_tick() {
         api_.ssh_send_keepalive(session_);
         api_.ssh_send_keepalive(session_);
         drive();  // the calls may have read channel data too
+        if (state_ != State::running) {
+            return;
+        }
     }
     arm_keepalive();
 }
@@ -561,6 +571,7 @@ void SshSession::kill_and_reap() {
     status_ = "killed (the connection was closed by this side)";
     state_ = State::ended;
     teardown();
+    events_ = {};
 }
 
 void SshSession::fail(const std::string& reason) {
@@ -572,7 +583,7 @@ void SshSession::fail(const std::string& reason) {
     state_ = State::ended;
     teardown();
     events_.fail(reason);
-    boost::asio::post(broker_.io(), [self = shared_from_this()] { self->events_.exit(); });
+    post_exit();
 }
 
 void SshSession::lost(const std::string& status) {
@@ -587,7 +598,17 @@ void SshSession::end(const std::string& status) {
     status_ = status;
     state_ = State::ended;
     teardown();
-    boost::asio::post(broker_.io(), [self = shared_from_this()] { self->events_.exit(); });
+    post_exit();
+}
+
+void SshSession::post_exit() {
+    // The events hold their Connection; letting go of them after the last one
+    // breaks the cycle between it and this session.
+    boost::asio::post(broker_.io(), [events = std::exchange(events_, {})] {
+        if (events.exit) {
+            events.exit();
+        }
+    });
 }
 
 void SshSession::teardown() {

@@ -84,6 +84,7 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     // Ends a running session: `status` is what describe_status says.
     void lost(const std::string& status);
     void end(const std::string& status);
+    void post_exit();
     void teardown();
     bool write_pending() const;
 
@@ -123,7 +124,9 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     bool drive_posted_ = false;
     std::optional<int> exit_status_;
     std::string exit_signal_;
-    std::chrono::steady_clock::time_point last_inbound_;
+    ssh_counter_struct socket_counter_{};
+    std::uint64_t seen_in_bytes_ = 0;
+    std::chrono::steady_clock::time_point last_inbound_;  // when seen_in_bytes_ last grew
     std::chrono::steady_clock::time_point last_keepalive_;
 };
 
