@@ -632,26 +632,35 @@ StartResult bench_start(const std::string& what, int reps, Start start, Floor fl
     return r;
 }
 
-// `sudo -n -u <user> true` and its wait, in ms: the floor of a sudo start.
-double sudo_true_ms(const std::string& user) {
-    std::string sudo = "sudo", n = "-n", u = "-u", who = user, t = "true";
-    char* argv[] = {sudo.data(), n.data(), u.data(), who.data(), t.data(), nullptr};
+// Runs `words` (looked up in PATH, stdin /dev/null) and waits: its wall time
+// in ms. A non-zero exit counts as a wrong result.
+double run_command_ms(std::vector<std::string> words) {
+    std::vector<char*> argv;
+    for (auto& w : words) {
+        argv.push_back(w.data());
+    }
+    argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     auto t0 = Clock::now();
     pid_t pid;
-    int rc = ::posix_spawnp(&pid, "sudo", &actions, nullptr, argv, environ);
+    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) {
         errno = rc;
-        fail("posix_spawnp sudo");
+        fail("posix_spawnp " + words[0]);
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
     double ms = seconds_since(t0) * 1e3;
-    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sudo -n -u " + user + " true");
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, words[0] + " ... " + words.back());
     return ms;
+}
+
+// `sudo -n -u <user> true` and its wait, in ms: the floor of a sudo start.
+double sudo_true_ms(const std::string& user) {
+    return run_command_ms({"sudo", "-n", "-u", user, "true"});
 }
 
 // Who the sudo start runs as: TETHER_BENCH_SUDO_USER, else nobody. Empty
@@ -678,45 +687,11 @@ std::string ssh_bench_user() {
 // `ssh -o KexAlgorithms=curve25519-sha256 user@host true` and its wait, in
 // ms: the floor of an SSH start (the same key exchange libssh negotiates).
 double ssh_true_ms(const tt::Sshd& sshd, const std::string& user) {
-    std::vector<std::string> words = {"ssh",
-                                      "-q",
-                                      "-o",
-                                      "KexAlgorithms=curve25519-sha256",
-                                      "-o",
-                                      "BatchMode=yes",
-                                      "-o",
-                                      "StrictHostKeyChecking=yes",
-                                      "-o",
-                                      "UserKnownHostsFile=" + sshd.known_hosts(),
-                                      "-o",
-                                      "IdentitiesOnly=yes",
-                                      "-i",
-                                      sshd.client_key(),
-                                      "-p",
-                                      std::to_string(sshd.port()),
-                                      user + "@" + sshd.address(),
-                                      "true"};
-    std::vector<char*> argv;
-    for (auto& w : words) {
-        argv.push_back(w.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    auto t0 = Clock::now();
-    pid_t pid;
-    int rc = ::posix_spawnp(&pid, "ssh", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        errno = rc;
-        fail("posix_spawnp ssh");
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    double ms = seconds_since(t0) * 1e3;
-    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ssh " + user + "@host true");
-    return ms;
+    return run_command_ms({"ssh", "-q", "-o", "KexAlgorithms=curve25519-sha256", "-o",
+                           "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
+                           "UserKnownHostsFile=" + sshd.known_hosts(), "-o", "IdentitiesOnly=yes",
+                           "-i", sshd.client_key(), "-p", std::to_string(sshd.port()),
+                           user + "@" + sshd.address(), "true"});
 }
 
 // An empty directory `user` owns, for XDG_CACHE_HOME: a start that must ship.

@@ -60,6 +60,8 @@ std::vector<StartResult> Router::start_all(const std::vector<ContextOptions>& op
                 results[i].error = e;
             } catch (const std::exception& e) {
                 results[i].error = ConnectError(default_name(options[i]), e.what());
+            } catch (...) {
+                results[i].error = ConnectError(default_name(options[i]), "unknown exception");
             }
         }
     };
