@@ -207,6 +207,47 @@ TEST_F(Ssh, PasswordAuthenticationRightWrongAndMissing) {
     std::filesystem::remove(other + ".pub");
 }
 
+TEST_F(Ssh, TheAgentsKeysAndCompression) {
+    // An ssh-agent holding the client key, and no key file.
+    std::string socket = tt::temp_path("agent");
+    std::string started = tt::run("ssh-agent -a " + socket + " -s");
+    auto at = started.find("SSH_AGENT_PID=");
+    ASSERT_NE(at, std::string::npos) << started;
+    int agent = std::stoi(started.substr(at + 14));
+    ASSERT_EQ(std::system(("SSH_AUTH_SOCK=" + socket + " ssh-add -q " + sshd_->client_key() +
+                           " 2>/dev/null")
+                              .c_str()),
+              0);
+    ::setenv("SSH_AUTH_SOCK", socket.c_str(), 1);
+    tt::Master master;
+    tether::SshOptions options = to();
+    options.identity_file = "/nonexistent/key";
+    options.use_agent = true;
+    options.compression = true;
+    tt::LogCapture log;
+    tether::set_log_level("debug");
+    tether::Context bob = master.router.ssh(options);
+    tether::set_log_level("info");
+    EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
+    // Compressed both ways (libssh names what it negotiated).
+    EXPECT_TRUE(tt::contains(log.text(), "zlib@openssh.com,zlib@openssh.com")) << log.text();
+    tether::Blob zeros(std::string(1 << 20, '\0'));
+    EXPECT_EQ(bob.call(tt::echo_blob, zeros), zeros);
+    bob.shutdown(true);
+    // Without the agent nothing is left to try.
+    options.use_agent = false;
+    try {
+        master.router.ssh(options);
+        ADD_FAILURE() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_FALSE(tt::contains(e.what(), "agent")) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "publickey /nonexistent/key (no such file)"))
+            << e.what();
+    }
+    ::unsetenv("SSH_AUTH_SOCK");
+    ::kill(agent, SIGTERM);
+}
+
 TEST_F(Ssh, HostKeysUnknownAcceptedAndChanged) {
     tt::Master master;
     tether::SshOptions options = to();

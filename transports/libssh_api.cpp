@@ -43,9 +43,6 @@ LibSsh load() {
 #undef TETHER_LIBSSH_RESOLVE
     api.ssh_init();
     api.ssh_set_log_callback(forward_log);
-    // libssh's level is process-wide: protocol detail only when tether
-    // itself logs at debug or finer.
-    api.ssh_set_log_level(log_enabled(LogLevel::debug) ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
     return api;
 }
 
@@ -60,6 +57,9 @@ const LibSsh& libssh() {
     if (!api) {
         api = load();
     }
+    // libssh's level is process-wide: protocol detail only while tether
+    // itself logs at debug or finer, as of this connection.
+    api->ssh_set_log_level(log_enabled(LogLevel::debug) ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
     return *api;
 }
 
