@@ -5,18 +5,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <vector>
+
 #include "core/log.hpp"
 
 namespace tether::detail {
 
+Account this_account() {
+    // getpwuid_r: starts run on several threads at once (start_all).
+    Account account;
+    std::vector<char> buffer(16384);
+    passwd entry{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
+        found != nullptr) {
+        account.name = found->pw_name;
+        account.home = found->pw_dir;
+    }
+    if (account.home.empty()) {
+        const char* home = std::getenv("HOME");
+        account.home = home ? home : "/";
+    }
+    return account;
+}
+
 std::string default_remote_name() {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
-    std::string user = "?";
-    if (passwd* pw = ::getpwuid(::geteuid())) {
-        user = pw->pw_name;
-    }
-    return "tether:" + user + "@" + host + ":" + std::to_string(::getpid());
+    std::string user = this_account().name;
+    return "tether:" + (user.empty() ? "?" : user) + "@" + host + ":" + std::to_string(::getpid());
 }
 
 Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn) {

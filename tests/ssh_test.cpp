@@ -207,6 +207,28 @@ TEST_F(Ssh, PasswordAuthenticationRightWrongAndMissing) {
     std::filesystem::remove(other + ".pub");
 }
 
+TEST_F(Ssh, ABootstrapFailureOnTheHostSaysWhyAndHowTheCommandEnded) {
+    tt::Master master;
+    std::string cache = fresh_cache_for("tt_bob", "ssh-perm");
+    ASSERT_EQ(std::system(("mkdir " + cache + "/tether && chown tt_bob " + cache +
+                           "/tether && chmod 777 " + cache + "/tether")
+                              .c_str()),
+              0);
+    tether::SshOptions options = to();
+    options.env = {{"XDG_CACHE_HOME", cache}};
+    try {
+        master.router.ssh(options);
+        ADD_FAILURE() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "phase 'bootstrap'")) << e.what();
+        EXPECT_TRUE(tt::contains(e.what(), "refusing cache directory " + cache + "/tether"))
+            << e.what();
+        // The exit status travels after the output ends; it is waited for.
+        EXPECT_TRUE(tt::contains(e.what(), "exited with status 1")) << e.what();
+    }
+    std::filesystem::remove_all(cache);
+}
+
 TEST_F(Ssh, TheAgentsKeysAndCompression) {
     // An ssh-agent holding the client key, and no key file.
     std::string socket = tt::temp_path("agent");

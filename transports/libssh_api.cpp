@@ -42,7 +42,6 @@ LibSsh load() {
     TETHER_LIBSSH_FUNCTIONS(TETHER_LIBSSH_RESOLVE)
 #undef TETHER_LIBSSH_RESOLVE
     api.ssh_init();
-    api.ssh_set_log_callback(forward_log);
     return api;
 }
 
@@ -57,8 +56,10 @@ const LibSsh& libssh() {
     if (!api) {
         api = load();
     }
-    // libssh's level is process-wide: protocol detail only while tether
-    // itself logs at debug or finer, as of this connection.
+    // libssh's log callback and level are per thread (LIBSSH_THREAD): set
+    // on the calling thread, the broker's, for each connection, at the level
+    // tether logs at now (protocol detail at debug or finer).
+    api->ssh_set_log_callback(forward_log);
     api->ssh_set_log_level(log_enabled(LogLevel::debug) ? SSH_LOG_PROTOCOL : SSH_LOG_WARN);
     return *api;
 }

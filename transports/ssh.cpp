@@ -1,6 +1,5 @@
 // The `ssh` method: this program on another machine, through libssh in this
 // process and the shell bootstrap on an exec channel.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -35,25 +34,6 @@ struct SshRequest {
 };
 
 namespace {
-
-struct Account {
-    std::string name;
-    std::string home;
-};
-
-// This process's user, as OpenSSH finds it: the password database first.
-Account this_account() {
-    Account account;
-    if (passwd* pw = ::getpwuid(::geteuid())) {
-        account.name = pw->pw_name;
-        account.home = pw->pw_dir;
-    }
-    if (account.home.empty()) {
-        const char* home = std::getenv("HOME");
-        account.home = home ? home : "/";
-    }
-    return account;
-}
 
 SshTarget target_for(const SshOptions& options, const BootstrapPlan& plan,
                      const std::string& name) {

@@ -98,8 +98,13 @@ SshAuth::Result SshAuth::step() {
                         next_stage();
                         continue;
                     }
-                    if (api_.ssh_pki_import_privkey_file(file.c_str(), nullptr, nullptr, nullptr,
-                                                         &key_) != SSH_OK) {
+                    // Never a passphrase prompt: without a callback, OpenSSL would
+                    // ask on the terminal and block the broker thread.
+                    auto no_passphrase = [](const char*, char*, size_t, int, int, void*) {
+                        return SSH_ERROR;
+                    };
+                    if (api_.ssh_pki_import_privkey_file(file.c_str(), nullptr, no_passphrase,
+                                                         nullptr, &key_) != SSH_OK) {
                         key_ = nullptr;
                         tried_.push_back("publickey " + file +
                                          " (cannot read it: unreadable, not a private key, or "

@@ -54,7 +54,10 @@ SshSession::SshSession(BrokerImpl& broker, SshTarget target)
     local_.assign(pair[0]);
     protocol_fd_ = pair[1];
     int pipe[2];
-    check_system(::pipe2(pipe, O_CLOEXEC), "pipe");
+    if (::pipe2(pipe, O_CLOEXEC) != 0) {
+        ::close(std::exchange(protocol_fd_, -1));
+        check_system(-1, "pipe");
+    }
     stderr_fd_ = pipe[0];
     errors_.assign(pipe[1]);
     local_.non_blocking(true);
@@ -269,6 +272,23 @@ bool SshSession::advance() {
     }
 }
 
+bool SshSession::session_alive() const {
+    return (api_.ssh_get_status(session_) & (SSH_CLOSED | SSH_CLOSED_ERROR)) == 0;
+}
+
+void SshSession::channel_failed() {
+    // The connection is fine but the channel refuses (it closed under us, or
+    // after SIGTERM we closed it): nothing more goes out; what comes in is
+    // still read, and the channel's end ends the session.
+    if (!session_alive()) {
+        lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+        return;
+    }
+    writes_closed_ = true;
+    to_channel_.clear();
+    remote_eof_ = true;
+}
+
 bool SshSession::write_pending() const {
     return (api_.ssh_get_poll_flags(session_) & SSH_WRITE_PENDING) != 0;
 }
@@ -314,8 +334,8 @@ bool SshSession::channel_to_local() {
         } else if (n == 0) {
             break;
         } else {
-            lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
-            return false;
+            channel_failed();
+            return state_ != State::ended;
         }
     }
     while (!to_local_.empty() && local_.is_open()) {
@@ -368,7 +388,9 @@ bool SshSession::local_to_channel() {
     while (!local_eof_ && to_channel_.size() < kHighWater) {
         ssize_t n = ::recv(local_.native_handle(), buffer, sizeof buffer, 0);
         if (n > 0) {
-            to_channel_.append(buffer, static_cast<std::size_t>(n));
+            if (!writes_closed_ && !remote_eof_) {
+                to_channel_.append(buffer, static_cast<std::size_t>(n));
+            }  // else nobody is there to read it: read to EOF, and drop
             progress = true;
         } else if (n < 0 && would_block()) {
             break;
@@ -386,8 +408,8 @@ bool SshSession::local_to_channel() {
         int written =
             api_.ssh_channel_write(channel_, to_channel_.data(), static_cast<std::uint32_t>(n));
         if (written < 0) {
-            lost("ssh: writing to " + target_.host + " failed: " + api_.ssh_get_error(session_));
-            return false;
+            channel_failed();
+            return state_ != State::ended;
         }
         if (written == 0) {
             break;
@@ -395,9 +417,12 @@ bool SshSession::local_to_channel() {
         to_channel_.erase(0, static_cast<std::size_t>(written));
         progress = true;
     }
-    if (local_eof_ && (to_channel_.empty() || remote_eof_) && !eof_sent_) {
+    if (remote_eof_) {
+        to_channel_.clear();  // the command is gone: nobody reads it
+    }
+    if (local_eof_ && to_channel_.empty() && !eof_sent_) {
         eof_sent_ = true;
-        if (!remote_eof_) {
+        if (!remote_eof_ && !writes_closed_) {
             api_.ssh_channel_send_eof(channel_);
         }
     }
@@ -405,6 +430,15 @@ bool SshSession::local_to_channel() {
 }
 
 void SshSession::check_ends() {
+    if (remote_eof_ && !api_.ssh_channel_is_closed(channel_)) {
+        // Stdout ended; the exit status and the close follow. One
+        // non-blocking pass takes them in (nothing else reads the socket now).
+        api_.ssh_channel_get_exit_status(channel_);
+        if (!session_alive()) {
+            lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+            return;
+        }
+    }
     if (api_.ssh_channel_is_closed(channel_)) {
         remote_eof_ = true;
     }
@@ -533,7 +567,9 @@ void SshSession::on_keepalive_tick() {
             std::to_string(interval.count()) + " ms unanswered)");
         return;
     }
-    if (silence >= interval && now - last_keepalive_ >= interval) {
+    // Asked every half interval of silence: an idle healthy server answers
+    // well before interval x count, whatever the count.
+    if (silence >= interval / 2 && now - last_keepalive_ >= interval / 2) {
         last_keepalive_ = now;
         // libssh keeps one global request in flight: the first call may only
         // collect the previous answer, the second then sends a new one.
@@ -561,6 +597,8 @@ void SshSession::signal(int signal) {
         api_.ssh_channel_send_eof(channel_);
     }
     api_.ssh_channel_close(channel_);
+    writes_closed_ = true;
+    to_channel_.clear();
     drive();
 }
 

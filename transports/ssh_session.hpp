@@ -87,6 +87,10 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     void post_exit();
     void teardown();
     bool write_pending() const;
+    bool session_alive() const;
+    // A channel-level error: ends the channel's output, or the session if the
+    // connection itself is gone.
+    void channel_failed();
 
     BrokerImpl& broker_;
     const LibSsh& api_;
@@ -119,8 +123,9 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     bool errors_write_armed_ = false;
     bool local_eof_ = false;  // the stream side closed: EOF sent on the channel
     bool eof_sent_ = false;
-    bool remote_eof_ = false;  // the command closed its stdout
-    bool local_shut_ = false;  // and we passed that on
+    bool writes_closed_ = false;  // the channel takes no more data
+    bool remote_eof_ = false;     // the command closed its stdout
+    bool local_shut_ = false;     // and we passed that on
     bool drive_posted_ = false;
     std::optional<int> exit_status_;
     std::string exit_signal_;

@@ -72,7 +72,8 @@ std::vector<StartResult> Router::start_all(const std::vector<ContextOptions>& op
     for (std::size_t i = 1; i < workers; ++i) {
         threads.emplace_back(work);
     }
-    work();  // this thread is one of the workers
+    work();           // this thread is one of the workers
+    threads.clear();  // joined: every result is written
     return results;
 }
 
