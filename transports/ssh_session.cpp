@@ -561,10 +561,11 @@ void SshSession::on_keepalive_tick() {
     const auto interval = target_.keepalive_interval;
     if (silence >= interval * target_.keepalive_count) {
         lost(
-            "ssh: no answer from " + target_.host + ":" + std::to_string(target_.port) + " for " +
+            "ssh: no answer to keepalives from " + target_.host + ":" +
+            std::to_string(target_.port) + " for " +
             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(silence).count()) +
-            " ms (" + std::to_string(target_.keepalive_count) + " keepalives of " +
-            std::to_string(interval.count()) + " ms unanswered)");
+            " ms (keepalive_interval " + std::to_string(interval.count()) +
+            " ms x keepalive_count " + std::to_string(target_.keepalive_count) + ")");
         return;
     }
     // Asked every half interval of silence: an idle healthy server answers

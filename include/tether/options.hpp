@@ -103,9 +103,10 @@ struct SshOptions {
     std::optional<Secret> password = std::nullopt;
     HostKeyPolicy check_host_keys = HostKeyPolicy::enforce;
     std::string known_hosts_file = {};  // default ~/.ssh/known_hosts
-    // Without anything from the server for this long, a keepalive asks for
-    // an answer; after keepalive_count intervals of silence the connection
-    // counts as lost and every waiter gets ChannelError. 0: no keepalives.
+    // After half this long without a byte from the server, a keepalive asks
+    // it for an answer (again every half interval); after keepalive_count
+    // intervals of silence the connection counts as lost and every waiter
+    // gets ChannelError. 0: no keepalives.
     std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);
     int keepalive_count = 3;
     bool compression = false;
