@@ -517,6 +517,9 @@ class SshHosts : public tt::Users {
             GTEST_SKIP() << missing;
         }
         remove_hosts();
+        // This namespace routes between the hosts (ssh via ssh).
+        forwarding_ = tt::run("cat /proc/sys/net/ipv4/ip_forward");
+        ASSERT_EQ(std::system("echo 1 >/proc/sys/net/ipv4/ip_forward"), 0);
         for (int n = 1; n <= kHosts; ++n) {
             std::string i = std::to_string(n), ns = "tt-ns" + i, here = "tt-v" + i + "a",
                         there = "tt-v" + i + "b";
@@ -525,7 +528,8 @@ class SshHosts : public tt::Users {
                                 " netns " + ns + " && ip addr add 10.231." + i + ".1/24 dev " +
                                 here + " && ip link set " + here + " up && ip netns exec " + ns +
                                 " sh -c 'ip addr add 10.231." + i + ".2/24 dev " + there +
-                                " && ip link set " + there + " up && ip link set lo up'";
+                                " && ip link set " + there + " up && ip link set lo up" +
+                                " && ip route add default via 10.231." + i + ".1'";
             ASSERT_EQ(std::system(setup.c_str()), 0) << setup;
             hosts_.push_back(std::make_unique<tt::Sshd>(
                 tt::SshdOptions{.address = "10.231." + i + ".2", .netns = ns}));
@@ -535,6 +539,10 @@ class SshHosts : public tt::Users {
     void TearDown() override {
         hosts_.clear();
         remove_hosts();
+        if (!forwarding_.empty()) {
+            std::system(
+                ("echo " + forwarding_.substr(0, 1) + " >/proc/sys/net/ipv4/ip_forward").c_str());
+        }
     }
 
     static void remove_hosts() {
@@ -559,6 +567,7 @@ class SshHosts : public tt::Users {
     }
 
     std::vector<std::unique_ptr<tt::Sshd>> hosts_;
+    std::string forwarding_;  // net.ipv4.ip_forward before the test
 };
 
 }  // namespace
@@ -613,4 +622,20 @@ TEST_F(SshHosts, FanOutWithSelectAndACutLinkFailsOnlyThatHost) {
     EXPECT_EQ(contexts[0].call(tt::add, 1, 1), 2);
     EXPECT_EQ(contexts[2].call(tt::add, 2, 2), 4);
     EXPECT_THROW(contexts[1].call(tt::add, 3, 3), tether::ChannelError);
+}
+
+TEST_F(SshHosts, ASecondHostReachedThroughTheFirst) {
+    tt::Master master;
+    tether::Context first = master.router.ssh(to(0));
+    // tt_bob cannot read root's key file: the second hop uses his password.
+    tether::SshOptions options = to(1);
+    options.identity_file.clear();
+    options.password = tether::Secret(tt::password_of("tt_bob"));
+    options.via = first;
+    tether::Context second = master.router.ssh(options);
+    EXPECT_EQ(second.name(), first.name() + ".ssh.10.231.2.2:22");
+    EXPECT_EQ(second.call(tt::euid), tt::uid_of("tt_bob"));
+    EXPECT_NE(second.call(tt::pid), first.call(tt::pid));
+    // The second server saw the connection come from the first host.
+    EXPECT_TRUE(tt::contains(hosts_[1]->log(), "Connection from 10.231.1.2 ")) << hosts_[1]->log();
 }
