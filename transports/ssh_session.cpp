@@ -452,7 +452,9 @@ void SshSession::check_ends() {
         boost::system::error_code ignored;
         errors_.close(ignored);
     }
-    if (remote_eof_ && local_shut_ && local_eof_) {
+    // The end: the channel closed (its exit status came before the close)
+    // and the stream side has closed too.
+    if (api_.ssh_channel_is_closed(channel_) && local_shut_ && local_eof_) {
         if (exit_status_) {
             end("exited with status " + std::to_string(*exit_status_));
         } else if (!exit_signal_.empty()) {
