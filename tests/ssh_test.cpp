@@ -113,19 +113,6 @@ class SilentListener {
     std::vector<int> accepted_;
 };
 
-// A port nothing listens on.
-int closed_port() {
-    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
 }  // namespace
 
 TEST_F(Ssh, ConnectsCallsAndIsNamedForTheHost) {
@@ -329,7 +316,7 @@ TEST_F(Ssh, HostKeysUnknownAcceptedAndChanged) {
 TEST_F(Ssh, APortWhereNothingListensFailsAtOnce) {
     tt::Master master;
     tether::SshOptions options = to();
-    options.port = closed_port();
+    options.port = tt::free_port();
     options.connect_timeout = 60s;
     auto start = std::chrono::steady_clock::now();
     try {
@@ -369,7 +356,7 @@ TEST_F(Ssh, StartAllStartsEveryContextAtOnceAndReportsEachFailure) {
     std::vector<tether::ContextOptions> all = {to(), hanging, hanging, hanging,
                                                tether::LocalOptions{}};
     tether::SshOptions refused = to();
-    refused.port = closed_port();
+    refused.port = tt::free_port();
     all.push_back(refused);
     std::vector<tether::StartResult> results;
     std::thread starter([&] { results = master.router.start_all(all); });

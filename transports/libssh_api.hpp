@@ -26,7 +26,7 @@ namespace tether::detail {
     X(ssh_userauth_kbdint_getprompt) X(ssh_userauth_kbdint_setanswer) X(ssh_channel_new)           \
     X(ssh_channel_free) X(ssh_channel_open_session) X(ssh_channel_request_exec)                    \
     X(ssh_channel_read_nonblocking) X(ssh_channel_write) X(ssh_channel_window_size)                \
-    X(ssh_channel_send_eof) X(ssh_channel_close) X(ssh_channel_is_eof)                             \
+    X(ssh_channel_send_eof) X(ssh_channel_close)                             \
     X(ssh_channel_is_closed) X(ssh_channel_get_exit_status) X(ssh_channel_request_send_signal)     \
     X(ssh_set_channel_callbacks) X(ssh_set_log_callback) X(ssh_set_log_level)
 // clang-format on

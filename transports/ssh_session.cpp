@@ -281,7 +281,7 @@ void SshSession::channel_failed() {
     // after SIGTERM we closed it): nothing more goes out; what comes in is
     // still read, and the channel's end ends the session.
     if (!session_alive()) {
-        lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+        connection_lost();
         return;
     }
     writes_closed_ = true;
@@ -296,7 +296,7 @@ bool SshSession::write_pending() const {
 void SshSession::pump() {
     for (int round = 0; round < kPumpRounds; ++round) {
         if (write_pending() && api_.ssh_blocking_flush(session_, 0) == SSH_ERROR) {
-            lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+            connection_lost();
             return;
         }
         // No short circuit: every direction gets its turn.
@@ -435,7 +435,7 @@ void SshSession::check_ends() {
         // non-blocking pass takes them in (nothing else reads the socket now).
         api_.ssh_channel_get_exit_status(channel_);
         if (!session_alive()) {
-            lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+            connection_lost();
             return;
         }
     }
@@ -625,6 +625,10 @@ void SshSession::fail(const std::string& reason) {
     teardown();
     events_.fail(reason);
     post_exit();
+}
+
+void SshSession::connection_lost() {
+    lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
 }
 
 void SshSession::lost(const std::string& status) {

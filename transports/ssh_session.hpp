@@ -83,6 +83,8 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     void fail(const std::string& reason);
     // Ends a running session: `status` is what describe_status says.
     void lost(const std::string& status);
+    // lost() with libssh's own words for why.
+    void connection_lost();
     void end(const std::string& status);
     void post_exit();
     void teardown();

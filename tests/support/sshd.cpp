@@ -25,7 +25,15 @@ namespace {
 
 constexpr const char* kSshd = "/usr/sbin/sshd";
 
-// A port nothing listens on right now (the kernel's pick).
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream all;
+    all << in.rdbuf();
+    return all.str();
+}
+
+}  // namespace
+
 int free_port(const std::string& address) {
     int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
@@ -41,15 +49,6 @@ int free_port(const std::string& address) {
     ::close(s);
     return ntohs(a.sin_port);
 }
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream all;
-    all << in.rdbuf();
-    return all.str();
-}
-
-}  // namespace
 
 std::string run(const std::string& command) {
     std::string out;

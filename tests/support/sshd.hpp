@@ -50,6 +50,9 @@ class Sshd {
     pid_t drain_pid_ = -1;
 };
 
+// A port nothing listens on right now on `address` (the kernel's pick).
+int free_port(const std::string& address = "127.0.0.1");
+
 // Runs a shell command; returns what it printed on stdout.
 std::string run(const std::string& command);
 
