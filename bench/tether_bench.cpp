@@ -6,55 +6,37 @@
 // asserted: it is a measurement, not a test. The only failures are wrong results or errors, which
 // exit with status 1.
 //
-//   tether_bench            full run (well under a minute)
+//   tether_bench            full run (about a minute)
 //   tether_bench --quick    short smoke run (a few seconds)
+//   tether_bench --floors   the machine's floors only (bench/compare)
+//   tether_bench --sshd     a throwaway sshd for bench/compare to share
 //
 // The same executable is re-run as every child context, so main() starts
 // with tether::init().
 #include <tether/tether.hpp>
 
-#include "support/sshd.hpp"
+#include "floors.hpp"
+#include "measure.hpp"
 
-#include <fcntl.h>
 #include <pwd.h>
-#include <sched.h>
-#include <spawn.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
-#include <tuple>
-#include <utility>
 #include <vector>
 
-extern char** environ;
+using namespace bench;
 
 // ---- functions the children run ---------------------------------------------
 
 namespace {
-
-constexpr std::size_t kPayloadBytes = std::size_t{16} << 20;  // 16 MiB
 
 const tether::Blob& cached_payload() {
     static const tether::Blob blob(std::string(kPayloadBytes, 'r'));
@@ -96,212 +78,6 @@ TETHER_EXPORT(make_blob);
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-struct Stats {
-    double median = 0, p10 = 0, p90 = 0, min = 0, max = 0;
-    std::size_t n = 0;
-};
-
-double percentile(const std::vector<double>& sorted, double p) {
-    if (sorted.empty()) {
-        return 0;
-    }
-    double pos = p * static_cast<double>(sorted.size() - 1);
-    auto lo = static_cast<std::size_t>(std::floor(pos));
-    auto hi = static_cast<std::size_t>(std::ceil(pos));
-    double frac = pos - static_cast<double>(lo);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
-}
-
-Stats stats_of(std::vector<double> v) {
-    Stats s;
-    std::sort(v.begin(), v.end());
-    s.n = v.size();
-    if (v.empty()) {
-        return s;
-    }
-    s.median = percentile(v, 0.5);
-    s.p10 = percentile(v, 0.1);
-    s.p90 = percentile(v, 0.9);
-    s.min = v.front();
-    s.max = v.back();
-    return s;
-}
-
-std::string num(double v) {
-    std::ostringstream out;
-    out.setf(std::ios::fixed);
-    out.precision(std::fabs(v) >= 1000 ? 0 : (std::fabs(v) >= 10 ? 2 : 3));
-    out << v;
-    return out.str();
-}
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
-std::string json_stats(const Stats& s) {
-    return "{\"median\": " + num(s.median) + ", \"p10\": " + num(s.p10) +
-           ", \"p90\": " + num(s.p90) + ", \"min\": " + num(s.min) + ", \"max\": " + num(s.max) +
-           ", \"n\": " + std::to_string(s.n) + "}";
-}
-
-// A JSON object written field by field, nested objects as pre-rendered text.
-class JsonObject {
-  public:
-    JsonObject& raw(const std::string& key, const std::string& json) {
-        fields_.emplace_back(key, json);
-        return *this;
-    }
-    JsonObject& str(const std::string& key, const std::string& value) {
-        return raw(key, json_string(value));
-    }
-    JsonObject& number(const std::string& key, double value) { return raw(key, num(value)); }
-    JsonObject& integer(const std::string& key, long long value) {
-        return raw(key, std::to_string(value));
-    }
-    JsonObject& stats(const std::string& key, const Stats& s) { return raw(key, json_stats(s)); }
-
-    std::string render(int indent = 0) const {
-        std::string pad(static_cast<std::size_t>(indent + 2), ' ');
-        std::string out = "{\n";
-        for (std::size_t i = 0; i < fields_.size(); ++i) {
-            out += pad + json_string(fields_[i].first) + ": " + fields_[i].second;
-            out += i + 1 < fields_.size() ? ",\n" : "\n";
-        }
-        return out + std::string(static_cast<std::size_t>(indent), ' ') + "}";
-    }
-
-  private:
-    std::vector<std::pair<std::string, std::string>> fields_;
-};
-
-[[noreturn]] void fail(const std::string& what) {
-    throw std::runtime_error(what + (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
-}
-
-// Resident set size (VmRSS) or peak (VmHWM) of a process, in KiB.
-long proc_status_kib(const std::string& pid, const char* field) {
-    std::ifstream in("/proc/" + pid + "/status");
-    std::string line;
-    std::string key = std::string(field) + ":";
-    while (std::getline(in, line)) {
-        if (line.rfind(key, 0) == 0) {
-            return std::strtol(line.c_str() + key.size(), nullptr, 10);
-        }
-    }
-    return -1;
-}
-
-long rss_kib(int pid) {
-    return proc_status_kib(std::to_string(pid), "VmRSS");
-}
-
-// CPU time (user + system, all threads) and minor page faults of a process.
-struct Usage {
-    double cpu_s = 0;
-    long minflt = 0;
-
-    Usage operator-(const Usage& o) const { return {cpu_s - o.cpu_s, minflt - o.minflt}; }
-    Usage operator+(const Usage& o) const { return {cpu_s + o.cpu_s, minflt + o.minflt}; }
-};
-
-Usage rusage_of(int who) {
-    rusage ru{};
-    ::getrusage(who, &ru);
-    auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return {sec(ru.ru_utime) + sec(ru.ru_stime), ru.ru_minflt};
-}
-
-Usage self_usage() {
-    return rusage_of(RUSAGE_SELF);
-}
-
-// CPU time of every live thread of a process in seconds, from
-// /proc/<pid>/task/*/schedstat (nanoseconds); -1 when unavailable.
-double proc_cpu_s(int pid) {
-    std::error_code ec;
-    std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
-    if (ec) {
-        return -1;
-    }
-    double ns = 0;
-    for (const auto& task : tasks) {
-        std::ifstream in(task.path() / "schedstat");
-        double on_cpu = 0;
-        if (!(in >> on_cpu)) {
-            return -1;
-        }
-        ns += on_cpu;
-    }
-    return ns / 1e9;
-}
-
-// From /proc/<pid>/stat (summed over the process's threads); the CPU time
-// from schedstat when available, as stat counts in 10 ms clock ticks.
-Usage proc_usage(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = text.rfind(')');
-    if (close == std::string::npos) {
-        return {};
-    }
-    std::istringstream fields(text.substr(close + 2));
-    std::vector<std::string> f;
-    std::string field;
-    while (fields >> field) {
-        f.push_back(field);
-    }
-    // f[0] is field 3 (state): minflt is field 10, utime 14, stime 15.
-    if (f.size() < 13) {
-        return {};
-    }
-    double cpu = proc_cpu_s(pid);
-    if (cpu < 0) {
-        cpu = (std::stod(f[11]) + std::stod(f[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-    }
-    return {cpu, std::stol(f[7])};
-}
-
-std::string first_line_of(const char* path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
-std::string first_line_with(const char* path, const char* prefix) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind(prefix, 0) == 0) {
-            auto colon = line.find(':');
-            std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
-            v.erase(0, v.find_first_not_of(" \t"));
-            return v;
-        }
-    }
-    return "unknown";
-}
-
 struct Config {
     bool quick = false;
     int local_starts = 40;
@@ -316,6 +92,9 @@ struct Config {
     int fanout_contexts = 8;
     int fanout_calls = 500;
     int fanout_reps = 15;
+    int start8_reps = 10;
+    int scale_contexts = 200;
+    int scale_reps = 3;
 
     void make_quick() {
         quick = true;
@@ -329,274 +108,13 @@ struct Config {
         pipelined_reps = 2;
         payload_reps = 2;
         fanout_reps = 2;
+        start8_reps = 2;
+        scale_contexts = 10;
+        scale_reps = 1;
     }
-};
-
-// ---- machine floors (measured before any tether thread exists) ----------------
-
-void write_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            fail("write");
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
-
-bool read_all(int fd, char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t r = ::read(fd, p, n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return false;
-        }
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
-}
-
-// Forks a child running `body(fd)` on one end of a socketpair; returns the
-// other end and the child's pid.
-template <class Body>
-std::pair<int, pid_t> fork_peer(Body body) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-        fail("socketpair");
-    }
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        fail("fork");
-    }
-    if (pid == 0) {
-        ::close(sv[0]);
-        body(sv[1]);
-        ::_exit(0);
-    }
-    ::close(sv[1]);
-    return {sv[0], pid};
-}
-
-void reap(int fd, pid_t pid) {
-    ::close(fd);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-}
-
-// A forked process echoing single bytes over a socketpair: the floor for a
-// call's round trip. It is forked before any tether thread exists and kept
-// until the end, so its samples can be taken interleaved with the tether
-// round trips (both then see the same machine load).
-class PingPongPeer {
-  public:
-    PingPongPeer() {
-        std::tie(fd_, pid_) = fork_peer([](int peer) {
-            char c;
-            while (::read(peer, &c, 1) == 1) {
-                if (::write(peer, &c, 1) != 1) {
-                    break;
-                }
-            }
-        });
-    }
-    ~PingPongPeer() { reap(fd_, pid_); }
-    PingPongPeer(const PingPongPeer&) = delete;
-    PingPongPeer& operator=(const PingPongPeer&) = delete;
-
-    // `n` timed round trips (µs each, appended to `us`); returns the CPU
-    // both processes used for them, in seconds.
-    double sample(int n, std::vector<double>& us) {
-        Usage before = self_usage() + proc_usage(pid_);
-        echo(n, us);
-        return (self_usage() + proc_usage(pid_) - before).cpu_s;
-    }
-
-    // As sample(), with this thread and the peer pinned to CPUs `mine` and
-    // `peer` for the duration; false when they cannot be pinned.
-    bool sample_pinned(int n, std::vector<double>& us, int mine, int peer) {
-        cpu_set_t own_mask, peer_mask;
-        if (::sched_getaffinity(0, sizeof own_mask, &own_mask) != 0 ||
-            ::sched_getaffinity(pid_, sizeof peer_mask, &peer_mask) != 0 ||
-            !CPU_ISSET(mine, &own_mask) || !CPU_ISSET(peer, &own_mask)) {
-            return false;
-        }
-        cpu_set_t one;
-        CPU_ZERO(&one);
-        CPU_SET(peer, &one);
-        bool ok = ::sched_setaffinity(pid_, sizeof one, &one) == 0;
-        CPU_ZERO(&one);
-        CPU_SET(mine, &one);
-        ok = ok && ::sched_setaffinity(0, sizeof one, &one) == 0;
-        if (ok) {
-            echo(n, us);
-        }
-        ::sched_setaffinity(0, sizeof own_mask, &own_mask);
-        ::sched_setaffinity(pid_, sizeof peer_mask, &peer_mask);
-        return ok;
-    }
-
-  private:
-    void echo(int n, std::vector<double>& us) {
-        char c = 'x';
-        for (int i = 0; i < n; ++i) {
-            auto t0 = Clock::now();
-            write_all(fd_, &c, 1);
-            if (!read_all(fd_, &c, 1)) {
-                fail("ping-pong peer vanished");
-            }
-            us.push_back(seconds_since(t0) * 1e6);
-        }
-    }
-
-    int fd_ = -1;
-    pid_t pid_ = -1;
-};
-
-// An anonymous mapping, outside malloc: the floors' buffers neither count as
-// tether's heap nor change how malloc behaves for it.
-class MappedBuffer {
-  public:
-    explicit MappedBuffer(std::size_t size) : size_(size) {
-        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) {
-            fail("mmap");
-        }
-        data_ = static_cast<char*>(p);
-    }
-    ~MappedBuffer() { ::munmap(data_, size_); }
-    MappedBuffer(const MappedBuffer&) = delete;
-    MappedBuffer& operator=(const MappedBuffer&) = delete;
-
-    char* data() const { return data_; }
-    std::size_t size() const { return size_; }
-
-  private:
-    char* data_ = nullptr;
-    std::size_t size_ = 0;
-};
-
-// A forked process that reads 16 MiB at a time and acknowledges each with one
-// byte: the floor for moving a payload between two processes. Forked before
-// any tether thread exists, sampled next to the payload calls.
-class BulkPeer {
-  public:
-    BulkPeer() {
-        std::tie(fd_, pid_) = fork_peer([](int peer) {
-            std::vector<char> buf(kPayloadBytes);
-            for (;;) {
-                if (!read_all(peer, buf.data(), buf.size())) {
-                    return;
-                }
-                char ack = 'k';
-                if (::write(peer, &ack, 1) != 1) {
-                    return;
-                }
-            }
-        });
-    }
-    ~BulkPeer() { reap(fd_, pid_); }
-    BulkPeer(const BulkPeer&) = delete;
-    BulkPeer& operator=(const BulkPeer&) = delete;
-
-    // One timed 16 MiB transfer, in MB/s (1 MB = 1e6 bytes). The first call
-    // also maps and fills the buffer and warms the peer's, untimed.
-    double transfer() {
-        if (!data_) {
-            data_ = std::make_unique<MappedBuffer>(kPayloadBytes);
-            std::memset(data_->data(), 'b', data_->size());
-            send();
-        }
-        auto t0 = Clock::now();
-        send();
-        return static_cast<double>(kPayloadBytes) / 1e6 / seconds_since(t0);
-    }
-    void release_buffer() { data_.reset(); }
-
-  private:
-    void send() {
-        write_all(fd_, data_->data(), data_->size());
-        char ack;
-        if (!read_all(fd_, &ack, 1)) {
-            fail("bulk peer vanished");
-        }
-    }
-
-    int fd_ = -1;
-    pid_t pid_ = -1;
-    std::unique_ptr<MappedBuffer> data_;
-};
-
-// posix_spawn of /bin/true and waitpid for it, in ms.
-double spawn_true_ms() {
-    char arg0[] = "/bin/true";
-    char* argv[] = {arg0, nullptr};
-    auto t0 = Clock::now();
-    pid_t pid;
-    int rc = ::posix_spawn(&pid, "/bin/true", nullptr, nullptr, argv, environ);
-    if (rc != 0) {
-        errno = rc;
-        fail("posix_spawn /bin/true");
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return seconds_since(t0) * 1e3;
-}
-
-// What a fresh 16 MiB buffer costs before any byte is moved (mmap, first
-// write of every page, munmap), and a 16 MiB memcpy between warm buffers.
-class MemoryProbe {
-  public:
-    MemoryProbe() : a_(kPayloadBytes), b_(kPayloadBytes) {
-        std::memset(a_.data(), 'a', a_.size());
-        std::memset(b_.data(), 'b', b_.size());
-    }
-
-    void sample(std::vector<double>& first_touch_ms, std::vector<double>& memcpy_ms) {
-        auto t0 = Clock::now();
-        {
-            MappedBuffer fresh(kPayloadBytes);
-            std::memset(fresh.data(), ++round_, fresh.size());
-        }
-        auto t1 = Clock::now();
-        bool flip = round_ % 2 != 0;
-        std::memcpy(flip ? a_.data() : b_.data(), flip ? b_.data() : a_.data(), kPayloadBytes);
-        auto t2 = Clock::now();
-        first_touch_ms.push_back(std::chrono::duration<double>(t1 - t0).count() * 1e3);
-        memcpy_ms.push_back(std::chrono::duration<double>(t2 - t1).count() * 1e3);
-    }
-
-  private:
-    MappedBuffer a_, b_;
-    int round_ = 0;
 };
 
 // ---- tether measurements ---------------------------------------------------------
-
-int errors = 0;
-
-std::string compiler() {
-#if defined(__clang__)
-    return std::string("clang ") + __clang_version__;
-#elif defined(__GNUC__)
-    return std::string("gcc ") + __VERSION__;
-#else
-    return "unknown";
-#endif
-}
-
-void check(bool ok, const std::string& what) {
-    if (!ok) {
-        ++errors;
-        std::cerr << "tether_bench: wrong result: " << what << "\n";
-    }
-}
 
 struct StartResult {
     std::vector<double> total_ms, start_ms, first_call_ms, shutdown_ms;
@@ -632,37 +150,6 @@ StartResult bench_start(const std::string& what, int reps, Start start, Floor fl
     return r;
 }
 
-// Runs `words` (looked up in PATH, stdin /dev/null) and waits: its wall time
-// in ms. A non-zero exit counts as a wrong result.
-double run_command_ms(std::vector<std::string> words) {
-    std::vector<char*> argv;
-    for (auto& w : words) {
-        argv.push_back(w.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    auto t0 = Clock::now();
-    pid_t pid;
-    int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        errno = rc;
-        fail("posix_spawnp " + words[0]);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    double ms = seconds_since(t0) * 1e3;
-    check(WIFEXITED(status) && WEXITSTATUS(status) == 0, words[0] + " ... " + words.back());
-    return ms;
-}
-
-// `sudo -n -u <user> true` and its wait, in ms: the floor of a sudo start.
-double sudo_true_ms(const std::string& user) {
-    return run_command_ms({"sudo", "-n", "-u", user, "true"});
-}
-
 // Who the sudo start runs as: TETHER_BENCH_SUDO_USER, else nobody. Empty
 // when this is not root with sudo (the measurement is then skipped).
 std::string sudo_bench_user() {
@@ -682,16 +169,6 @@ std::string ssh_bench_user() {
         return "";
     }
     return user;
-}
-
-// `ssh -o KexAlgorithms=curve25519-sha256 user@host true` and its wait, in
-// ms: the floor of an SSH start (the same key exchange libssh negotiates).
-double ssh_true_ms(const tt::Sshd& sshd, const std::string& user) {
-    return run_command_ms({"ssh", "-q", "-o", "KexAlgorithms=curve25519-sha256", "-o",
-                           "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
-                           "UserKnownHostsFile=" + sshd.known_hosts(), "-o", "IdentitiesOnly=yes",
-                           "-i", sshd.client_key(), "-p", std::to_string(sshd.port()),
-                           user + "@" + sshd.address(), "true"});
 }
 
 // An empty directory `user` owns, for XDG_CACHE_HOME: a start that must ship.
@@ -721,12 +198,12 @@ SshBench bench_ssh(tether::Router& router, const Config& cfg) {
         r.skipped = "skipped: needs root, sshd, ssh and TETHER_BENCH_SSH_USER (bench/run sets it)";
         return r;
     }
-    tt::Sshd sshd;
-    tether::SshOptions options{.hostname = sshd.address(),
-                               .port = sshd.port(),
+    SshTarget sshd = ssh_target();
+    tether::SshOptions options{.hostname = sshd.address,
+                               .port = sshd.port,
                                .username = user,
-                               .identity_file = sshd.client_key(),
-                               .known_hosts_file = sshd.known_hosts(),
+                               .identity_file = sshd.client_key,
+                               .known_hosts_file = sshd.known_hosts,
                                .use_agent = false};
     auto floor = [&] { return ssh_true_ms(sshd, user); };
     int n = 0;
@@ -936,6 +413,95 @@ FanoutResult bench_fanout(const std::vector<tether::Context>& contexts, int call
     return r;
 }
 
+// `n` local contexts through one start_all().
+std::vector<tether::Context> start_many(tether::Router& router, int n) {
+    std::vector<tether::ContextOptions> options(static_cast<std::size_t>(n),
+                                                tether::LocalOptions{});
+    std::vector<tether::Context> contexts;
+    for (auto& started : router.start_all(options)) {
+        contexts.push_back(started.get());
+    }
+    return contexts;
+}
+
+// One add() to every context, all collected through one Select<int>.
+void call_each_once(const std::vector<tether::Context>& contexts) {
+    tether::Select<int> sel;
+    for (std::size_t c = 0; c < contexts.size(); ++c) {
+        sel.add(contexts[c].call_async(add, 1, static_cast<int>(c)));
+    }
+    long long sum = 0;
+    std::size_t got = 0;
+    while (!sel.empty()) {
+        sum += sel.get(std::chrono::seconds(60)).value();
+        ++got;
+    }
+    const auto n = static_cast<long long>(contexts.size());
+    check(got == contexts.size() && sum == n + n * (n - 1) / 2, "call each once: results");
+}
+
+// Asks every context to exit, then waits for all of them.
+void shutdown_all(const std::vector<tether::Context>& contexts) {
+    for (const auto& c : contexts) {
+        c.shutdown();
+    }
+    for (const auto& c : contexts) {
+        c.shutdown(true);
+    }
+}
+
+// `n` contexts started at once and each answering one call: how long until
+// all of them are usable (their shutdown is not timed).
+std::vector<double> bench_start_many(tether::Router& router, int n, int reps) {
+    std::vector<double> ms;
+    for (int rep = 0; rep < reps + 1; ++rep) {
+        auto t0 = Clock::now();
+        std::vector<tether::Context> contexts = start_many(router, n);
+        call_each_once(contexts);
+        double elapsed = seconds_since(t0) * 1e3;
+        shutdown_all(contexts);
+        if (rep > 0) {
+            ms.push_back(elapsed);
+        }
+    }
+    return ms;
+}
+
+struct ScaleResult {
+    std::vector<double> start_ms, call_ms, shutdown_ms, total_ms;
+};
+
+// The scale run: `n` local contexts started, one call fanned out to all, all
+// shut down; each part timed.
+ScaleResult bench_scale(tether::Router& router, int n, int reps) {
+    ScaleResult r;
+    for (int rep = 0; rep < reps; ++rep) {
+        auto t0 = Clock::now();
+        std::vector<tether::Context> contexts = start_many(router, n);
+        auto t1 = Clock::now();
+        call_each_once(contexts);
+        auto t2 = Clock::now();
+        shutdown_all(contexts);
+        auto t3 = Clock::now();
+        auto ms = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count() * 1e3; };
+        r.start_ms.push_back(ms(t0, t1));
+        r.call_ms.push_back(ms(t1, t2));
+        r.shutdown_ms.push_back(ms(t2, t3));
+        r.total_ms.push_back(ms(t0, t3));
+    }
+    return r;
+}
+
+// A start as a user waits for it: the context is there and has answered
+// its first call (shutdown excluded).
+std::vector<double> ready_ms(const StartResult& r) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < r.start_ms.size(); ++i) {
+        out.push_back(r.start_ms[i] + r.first_call_ms[i]);
+    }
+    return out;
+}
+
 int run(const Config& cfg) {
     auto started = Clock::now();
     const std::string self = std::to_string(::getpid());
@@ -976,6 +542,9 @@ int run(const Config& cfg) {
     Stats rt, pingpong, pingpong_same_cpu, pingpong_cross_cpu, pipelined;
     PayloadResult payload;
     FanoutResult fanout;
+    long master_rss_fanout = 0;
+    std::vector<double> start8;
+    ScaleResult scale;
     {
         // The documented lower-level order: broker.shutdown() while the
         // Router is still alive, on every path out. (Destroying the Router
@@ -1024,12 +593,11 @@ int run(const Config& cfg) {
             }
             child_rss_fresh = stats_of(fresh);
             fanout = bench_fanout(contexts, cfg.fanout_calls, cfg.fanout_reps);
-            for (auto& c : contexts) {
-                c.shutdown();
-            }
-            for (auto& c : contexts) {
-                c.shutdown(true);
-            }
+            master_rss_fanout = proc_status_kib(self, "VmRSS");
+            shutdown_all(contexts);
+
+            start8 = bench_start_many(router, cfg.fanout_contexts, cfg.start8_reps);
+            scale = bench_scale(router, cfg.scale_contexts, cfg.scale_reps);
         }
         broker.shutdown();
     }
@@ -1116,12 +684,31 @@ int run(const Config& cfg) {
                           .stats("total_ms", stats_of(fanout.total_ms))
                           .stats("calls_per_s", stats_of(fanout.calls_per_s))
                           .render(2));
+    out.raw("start_many_ms",
+            JsonObject()
+                .str("what",
+                     "start_all() of N local contexts, each answering one add() through "
+                     "one Select<int> (shutdown not timed)")
+                .integer("contexts", cfg.fanout_contexts)
+                .stats("total", stats_of(start8))
+                .render(2));
+    out.raw("scale_ms", JsonObject()
+                            .str("what",
+                                 "start_all() of N local contexts, one add() to each "
+                                 "through one Select<int>, all shut down (wait)")
+                            .integer("contexts", cfg.scale_contexts)
+                            .stats("start", stats_of(scale.start_ms))
+                            .stats("call", stats_of(scale.call_ms))
+                            .stats("shutdown", stats_of(scale.shutdown_ms))
+                            .stats("total", stats_of(scale.total_ms))
+                            .render(2));
     out.raw("rss_kib", JsonObject()
                            .stats("child_fresh", child_rss_fresh)
                            .integer("child_after_calls", child_rss_after_calls)
                            .integer("child_after_16mib_payloads", child_rss_after_payload)
                            .integer("master_start", master_rss_start)
                            .integer("master_with_router", master_rss_router)
+                           .integer("master_after_fanout", master_rss_fanout)
                            .integer("master_end", proc_status_kib(self, "VmRSS"))
                            .render(2));
     out.raw("floors", JsonObject()
@@ -1151,6 +738,28 @@ int run(const Config& cfg) {
                     ratio(stats_of(ssh.cached.start_ms).median,
                           stats_of(ssh.cached.spawn_floor_ms).median))
             .render(2));
+    // The figures bench/compare puts beside Mitogen's (the same keys as
+    // bench/mitogen_bench.py's): medians.
+    JsonObject figures;
+    figures.number("local_start_ms", stats_of(ready_ms(start)).median);
+    if (!sudo_user.empty()) {
+        figures.number("sudo_start_ms", stats_of(ready_ms(sudo_start)).median);
+    }
+    if (ssh.skipped.empty()) {
+        figures.number("ssh_first_start_ms", stats_of(ready_ms(ssh.first)).median)
+            .number("ssh_cached_start_ms", stats_of(ready_ms(ssh.cached)).median)
+            .number("round_trip_ssh_us", stats_of(ssh.round_trip_us).median);
+    }
+    figures.number("round_trip_local_us", rt.median)
+        .number("pipelined_calls_per_s", pipelined.median)
+        .number("payload_arg_mb_per_s", payload_arg.median)
+        .number("payload_ret_mb_per_s", payload_ret.median)
+        .number("child_rss_kib", child_rss_fresh.median)
+        .number("fanout_8x500_ms", stats_of(fanout.total_ms).median)
+        .integer("master_rss_kib", master_rss_fanout)
+        .number("start_8_ms", stats_of(start8).median)
+        .number("scale_total_ms", stats_of(scale.total_ms).median);
+    out.raw("figures", figures.render(2));
     out.str("loadavg_at_end", first_line_of("/proc/loadavg"))
         .integer("errors", errors)
         .number("elapsed_s", seconds_since(started));
@@ -1158,18 +767,92 @@ int run(const Config& cfg) {
     return errors == 0 ? 0 : 1;
 }
 
+// --floors: only the machine's floors, as figures bench/compare sets beside
+// tether's and Mitogen's (in its own process, taking turns with both).
+int run_floors(const Config& cfg) {
+    PingPongPeer pingpong_peer;
+    BulkPeer bulk_peer;
+    std::vector<double> pingpong, bulk, spawn, sudo_true, ssh_true;
+    pingpong_peer.sample(1000, pingpong);
+    pingpong.clear();
+    pingpong_peer.sample(cfg.round_trips, pingpong);
+    for (int i = 0; i < cfg.payload_reps; ++i) {
+        bulk.push_back(bulk_peer.transfer());
+    }
+    for (int i = 0; i < cfg.local_starts; ++i) {
+        spawn.push_back(spawn_true_ms());
+    }
+    const std::string sudo_user = sudo_bench_user();
+    for (int i = 0; !sudo_user.empty() && i < cfg.sudo_starts + 1; ++i) {
+        sudo_true.push_back(sudo_true_ms(sudo_user));
+    }
+    const std::string ssh_user = ssh_bench_user();
+    if (!ssh_user.empty()) {
+        SshTarget sshd = ssh_target();
+        for (int i = 0; i < cfg.ssh_starts + 1; ++i) {
+            ssh_true.push_back(ssh_true_ms(sshd, ssh_user));
+        }
+    }
+    // The first sudo and ssh samples warm caches, as tether's first start does.
+    auto after_first = [](std::vector<double> v) {
+        if (!v.empty()) {
+            v.erase(v.begin());
+        }
+        return stats_of(v);
+    };
+    JsonObject figures;
+    figures.number("socketpair_pingpong_us", stats_of(pingpong).median)
+        .number("socketpair_bulk_mb_per_s", stats_of(bulk).median)
+        .number("posix_spawn_true_ms", stats_of(spawn).median);
+    if (!sudo_true.empty()) {
+        figures.number("sudo_true_ms", after_first(sudo_true).median);
+    }
+    if (!ssh_true.empty()) {
+        figures.number("ssh_true_ms", after_first(ssh_true).median);
+    }
+    JsonObject out;
+    out.str("benchmark", "floors")
+        .str("mode", cfg.quick ? "quick" : "full")
+        .raw("figures", figures.render(2))
+        .integer("errors", errors);
+    std::cout << out.render() << std::endl;
+    return errors == 0 ? 0 : 1;
+}
+
+// --sshd: a throwaway sshd (as the tests start it) for bench/compare to share
+// between tether, Mitogen and the ssh floor. Prints the environment that
+// points them at it, then serves until its stdin closes.
+int serve_sshd() {
+    tt::Sshd sshd;
+    std::cout << "TETHER_BENCH_SSH_PORT=" << sshd.port() << "\n"
+              << "TETHER_BENCH_SSH_KEY=" << sshd.client_key() << "\n"
+              << "TETHER_BENCH_SSH_KNOWN_HOSTS=" << sshd.known_hosts() << std::endl;
+    char c;
+    while (::read(0, &c, 1) > 0) {
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     tether::init(argc, argv);
     Config cfg;
+    bool floors = false, sshd = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--quick") {
             cfg.make_quick();
+        } else if (a == "--floors") {
+            floors = true;
+        } else if (a == "--sshd") {
+            sshd = true;
         } else if (a == "-h" || a == "--help") {
-            std::cout << "usage: " << argv[0] << " [--quick]\n"
-                      << "Prints one JSON object of tether timings and machine floors.\n";
+            std::cout << "usage: " << argv[0] << " [--quick] [--floors | --sshd]\n"
+                      << "Prints one JSON object of tether timings and machine floors.\n"
+                      << "  --floors  only the machine's floors\n"
+                      << "  --sshd    start a throwaway sshd, print where it is, serve until "
+                         "stdin closes\n";
             return 0;
         } else {
             std::cerr << "tether_bench: unknown argument '" << a << "' (try --help)\n";
@@ -1177,7 +860,10 @@ int main(int argc, char** argv) {
         }
     }
     try {
-        return run(cfg);
+        if (sshd) {
+            return serve_sshd();
+        }
+        return floors ? run_floors(cfg) : run(cfg);
     } catch (const std::exception& e) {
         std::cerr << "tether_bench: " << e.what() << "\n";
         return 1;

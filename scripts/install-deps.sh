@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tether needs to build, test and run its demo, from
-# Debian's packages only. Safe to run again; needs root (or sudo).
+# Debian's packages only, plus any packages named as arguments (bench/compare
+# adds its own). Safe to run again; needs root (or sudo).
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,8 @@ packages=(
     sudo passwd util-linux  # sudo/su contexts; useradd for the tests' throwaway users
     libssh-dev              # SSH contexts (headers; libssh-4 is loaded at run time)
     openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
+    python3-mitogen         # bench/mitogen_bench.py's smoke test (bench/compare's Mitogen side)
+    "$@"
 )
 
 missing=()
