@@ -29,6 +29,8 @@ FIGURES = [
     ('ssh_cached_start_ms', 'SSH start, cached', 'ms', False, 'ssh_true_ms', ('floor', 1.2)),
     ('round_trip_local_us', 'round trip, local', 'µs', False, 'socketpair_pingpong_us',
      ('floor', 1.5)),
+    ('round_trip_local_us', 'round trip, local, against the relay floor', 'µs', False,
+     'socketpair_relay_us', None),
     ('round_trip_ssh_us', 'round trip, SSH', 'µs', False, None, None),
     ('pipelined_calls_per_s', '20 000 pipelined calls', 'calls/s', True, None, ('faster', 15)),
     ('payload_arg_mb_per_s', '16 MiB argument', 'MB/s', True, 'socketpair_bulk_mb_per_s',

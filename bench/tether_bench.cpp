@@ -241,7 +241,7 @@ SshBench bench_ssh(tether::Router& router, const Config& cfg) {
 }
 
 struct RoundTrip {
-    std::vector<double> us, floor_us;
+    std::vector<double> us, floor_us, relay_us;
     double cpu_us_per_call = 0;        // master and child together
     double floor_cpu_us_per_call = 0;  // both ping-pong processes
     // The floor with both processes pinned to one CPU, and to two CPUs
@@ -252,11 +252,12 @@ struct RoundTrip {
 // Sequential add() calls, µs each, in blocks alternating with blocks of the
 // socketpair ping-pong floor.
 RoundTrip bench_round_trip(const tether::Context& ctx, int child, PingPongPeer& floor,
-                           int iterations) {
+                           RelayPeer& relay, int iterations) {
     constexpr int kBlocks = 4;
     constexpr int kWarmup = 1000;
     std::vector<double> ignored;
     floor.sample(kWarmup, ignored);
+    relay.sample(kWarmup, ignored);
     for (int i = 0; i < kWarmup; ++i) {
         check(ctx.call(add, i, 1) == i + 1, "round trip warm-up");
     }
@@ -268,6 +269,7 @@ RoundTrip bench_round_trip(const tether::Context& ctx, int child, PingPongPeer& 
     const int per_block = iterations / kBlocks;
     for (int block = 0; block < kBlocks; ++block) {
         floor_cpu += floor.sample(per_block, r.floor_us);
+        relay.sample(per_block, r.relay_us);
         Usage before = self_usage() + proc_usage(child);
         for (int i = 0; i < per_block; ++i) {
             auto t0 = Clock::now();
@@ -513,6 +515,7 @@ int run(const Config& cfg) {
     const std::string load_start = first_line_of("/proc/loadavg");
     PingPongPeer pingpong_peer;
     BulkPeer bulk_peer;
+    RelayPeer relay_peer;  // last: it starts a thread here
 
     JsonObject out;
     utsname u{};
@@ -573,7 +576,7 @@ int run(const Config& cfg) {
 
             tether::Context one = router.local();
             int pid = one.call(child_pid);
-            round_trip = bench_round_trip(one, pid, pingpong_peer, cfg.round_trips);
+            round_trip = bench_round_trip(one, pid, pingpong_peer, relay_peer, cfg.round_trips);
             rt = stats_of(round_trip.us);
             pingpong = stats_of(round_trip.floor_us);
             pingpong_same_cpu = stats_of(round_trip.floor_same_cpu_us);
@@ -716,6 +719,7 @@ int run(const Config& cfg) {
                           .number("socketpair_pingpong_cpu_us", round_trip.floor_cpu_us_per_call)
                           .stats("socketpair_pingpong_same_cpu_us", pingpong_same_cpu)
                           .stats("socketpair_pingpong_cross_cpu_us", pingpong_cross_cpu)
+                          .stats("socketpair_relay_us", stats_of(round_trip.relay_us))
                           .stats("socketpair_bulk_16mib_mb_per_s", bulk)
                           .stats("posix_spawn_true_ms", spawn)
                           .stats("fresh_16mib_first_touch_ms", stats_of(payload.first_touch_ms))
@@ -727,6 +731,7 @@ int run(const Config& cfg) {
         JsonObject()
             .number("round_trip_over_pingpong", ratio(rt.median, pingpong.median))
             .number("round_trip_over_pingpong_same_cpu", ratio(rt.median, pingpong_same_cpu.median))
+            .number("round_trip_over_relay", ratio(rt.median, stats_of(round_trip.relay_us).median))
             .number("round_trip_cpu_over_pingpong_cpu",
                     ratio(round_trip.cpu_us_per_call, round_trip.floor_cpu_us_per_call))
             .number("payload_arg_over_bulk", ratio(payload_arg.median, bulk.median))
@@ -772,10 +777,17 @@ int run(const Config& cfg) {
 int run_floors(const Config& cfg) {
     PingPongPeer pingpong_peer;
     BulkPeer bulk_peer;
-    std::vector<double> pingpong, bulk, spawn, sudo_true, ssh_true;
+    RelayPeer relay_peer;
+    std::vector<double> pingpong, relay, bulk, spawn, sudo_true, ssh_true;
     pingpong_peer.sample(1000, pingpong);
+    relay_peer.sample(1000, relay);
     pingpong.clear();
-    pingpong_peer.sample(cfg.round_trips, pingpong);
+    relay.clear();
+    // In blocks that take turns, as in tether_bench's round trip.
+    for (int block = 0; block < 4; ++block) {
+        pingpong_peer.sample(cfg.round_trips / 4, pingpong);
+        relay_peer.sample(cfg.round_trips / 4, relay);
+    }
     for (int i = 0; i < cfg.payload_reps; ++i) {
         bulk.push_back(bulk_peer.transfer());
     }
@@ -802,6 +814,7 @@ int run_floors(const Config& cfg) {
     };
     JsonObject figures;
     figures.number("socketpair_pingpong_us", stats_of(pingpong).median)
+        .number("socketpair_relay_us", stats_of(relay).median)
         .number("socketpair_bulk_mb_per_s", stats_of(bulk).median)
         .number("posix_spawn_true_ms", stats_of(spawn).median);
     if (!sudo_true.empty()) {

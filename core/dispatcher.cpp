@@ -65,7 +65,7 @@ bool Dispatcher::enqueue(Message& call) {
         }
         queue_.push_back(std::move(call));
     }
-    wake_.notify_one();
+    wake_.set();
     return true;
 }
 
@@ -86,7 +86,7 @@ bool Dispatcher::close(Why why) {
         busy = busy_;
         dropped.swap(queue_);
     }
-    wake_.notify_all();
+    wake_.set();
     for (const Message& m : dropped) {
         core_.reply_dead(m, "context " + core_.name() + " is shutting down");
     }
@@ -108,7 +108,15 @@ int Dispatcher::run() {
                 batch.reset();  // everything held leaves before this thread sleeps
                 lock.lock();
             }
-            wake_.wait(lock, [&] { return closed_ || !queue_.empty(); });
+            for (;;) {
+                wake_.clear();
+                if (closed_ || !queue_.empty()) {
+                    break;
+                }
+                lock.unlock();
+                wake_.wait_until(std::nullopt);
+                lock.lock();
+            }
             if (closed_) {
                 return why_ == Why::shutdown ? 0 : 1;
             }

@@ -4,13 +4,13 @@
 // from the main thread.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
 
 #include "core/message.hpp"
+#include "tether/detail/wake_flag.hpp"
 
 namespace tether {
 class Router;
@@ -51,7 +51,7 @@ class Dispatcher {
     std::function<void()> before_reply_;
 
     std::mutex mutex_;
-    std::condition_variable wake_;
+    WakeFlag wake_;  // the main thread sleeps on it in run()
     std::deque<Message> queue_;
     bool closed_ = false;
     bool busy_ = false;

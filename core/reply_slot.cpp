@@ -38,7 +38,7 @@ bool ReplySlot::deliver(Reply reply) {
         queue = queue_;
         index = index_;
     }
-    arrived_.notify_all();
+    arrived_.set();
     if (queue) {
         queue->push(index);
     }
@@ -46,16 +46,26 @@ bool ReplySlot::deliver(Reply reply) {
 }
 
 Reply ReplySlot::take(std::optional<std::chrono::milliseconds> timeout) {
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (timeout) {
+        deadline = std::chrono::steady_clock::now() + *timeout;
+    }
     std::unique_lock lock(mutex_);
     if (taken_) {
         throw Error("tether: the result of this call was already taken");
     }
-    auto has = [&] { return reply_.has_value(); };
-    if (!timeout) {
-        arrived_.wait(lock, has);
-    } else if (!arrived_.wait_for(lock, *timeout, has)) {
-        throw TimeoutError("tether: no reply from " + respondent_.name + " within " +
-                           std::to_string(timeout->count()) + " ms");
+    for (;;) {
+        arrived_.clear();
+        if (reply_) {
+            break;
+        }
+        lock.unlock();
+        bool woken = arrived_.wait_until(deadline);
+        lock.lock();
+        if (!woken && !reply_) {
+            throw TimeoutError("tether: no reply from " + respondent_.name + " within " +
+                               std::to_string(timeout->count()) + " ms");
+        }
     }
     taken_ = true;
     Reply reply = std::move(*reply_);

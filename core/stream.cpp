@@ -20,7 +20,6 @@ namespace {
 
 constexpr std::size_t kReadBuffer = 256 * 1024;
 constexpr int kMaxIov = 64;
-constexpr int kReadsPerWake = 32;  // then yield to other streams
 // A batch holds back at most this many frames per stream (one sendmsg's worth).
 constexpr std::size_t kMaxBatchedFrames = kMaxIov / 2;
 
@@ -126,63 +125,51 @@ void Stream::start(StreamOwner* owner) {
 }
 
 bool Stream::closed() const {
-    std::lock_guard lock(write_mutex_);
-    return closed_;
+    return closed_.load(std::memory_order_acquire);
 }
 
+// Reads with async_read_some, not async_wait + read: Asio tries the read at
+// once while the last one filled its buffer, and after a short read simply
+// waits for the descriptor's next edge. async_wait would re-arm the
+// descriptor with an epoll_ctl on every message, and a read loop ends with
+// one more read that returns EAGAIN: two system calls per message saved.
 void Stream::arm_read() {
-    socket_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                           if (ec) {
-                               if (ec != boost::asio::error::operation_aborted) {
-                                   self->close_on_broker("read wait failed: " + ec.message());
-                               }
-                               return;
-                           }
-                           self->on_readable();
-                       });
+    boost::asio::mutable_buffer into =
+        big_ ? boost::asio::buffer(big_->payload.data() + big_filled_,
+                                   big_->payload.size() - big_filled_)
+             : boost::asio::buffer(in_.data() + in_len_, in_.size() - in_len_);
+    socket_.async_read_some(
+        into, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            self->on_read(ec, n);
+        });
 }
 
-void Stream::on_readable() {
+void Stream::on_read(const boost::system::error_code& ec, std::size_t n) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    int fd = socket_.native_handle();
-    for (int round = 0; round < kReadsPerWake; ++round) {
-        if (closed()) {
+    if (ec == boost::asio::error::operation_aborted || closed()) {
+        return;
+    }
+    // A terminal's master side reads EIO once the other side is closed.
+    if (ec == boost::asio::error::eof ||
+        (ec == boost::system::errc::io_error && !read_is_socket_)) {
+        close_on_broker("EOF");
+        return;
+    }
+    if (ec) {
+        close_on_broker("read failed: " + ec.message());
+        return;
+    }
+    if (big_) {
+        big_filled_ += n;
+        if (big_filled_ == big_->payload.size()) {
+            Message m = std::move(*big_);
+            big_.reset();
+            deliver(std::move(m));
+        }
+    } else {
+        in_len_ += n;
+        if (!parse()) {
             return;
-        }
-        ssize_t n;
-        if (big_) {
-            n = ::read(fd, big_->payload.data() + big_filled_, big_->payload.size() - big_filled_);
-        } else {
-            n = ::read(fd, in_.data() + in_len_, in_.size() - in_len_);
-        }
-        // A terminal's master side reads EIO once the other side is closed.
-        if (n == 0 || (n < 0 && errno == EIO && !read_is_socket_)) {
-            close_on_broker("EOF");
-            return;
-        }
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                break;
-            }
-            close_on_broker(std::string("read failed: ") + std::strerror(errno));
-            return;
-        }
-        if (big_) {
-            big_filled_ += static_cast<std::size_t>(n);
-            if (big_filled_ == big_->payload.size()) {
-                Message m = std::move(*big_);
-                big_.reset();
-                deliver(std::move(m));
-            }
-        } else {
-            in_len_ += static_cast<std::size_t>(n);
-            if (!parse()) {
-                return;
-            }
         }
     }
     if (!closed()) {

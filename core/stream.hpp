@@ -7,6 +7,7 @@
 // Resource: owned by shared_ptr (the router and in-flight handlers).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -126,7 +127,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
     };
 
     void arm_read();
-    void on_readable();
+    void on_read(const boost::system::error_code& ec, std::size_t n);
     // Returns false when the stream closed while parsing.
     bool parse();
     void deliver(Message message);
@@ -167,7 +168,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
     std::condition_variable drained_;
     std::deque<OutFrame> out_;
     bool write_armed_ = false;
-    bool closed_ = false;
+    // Written under write_mutex_; read without it on the broker's read path,
+    // which would otherwise wait for a sender's sendmsg on every message.
+    std::atomic<bool> closed_{false};
     bool close_reported_ = false;
 };
 

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "tether/detail/wake_flag.hpp"
+
 namespace tether::detail {
 
 class RouterCore;
@@ -66,7 +68,7 @@ class ReplySlot {
 
   private:
     mutable std::mutex mutex_;
-    std::condition_variable arrived_;
+    WakeFlag arrived_;
     std::optional<Reply> reply_;
     bool taken_ = false;
     std::shared_ptr<SelectQueue> queue_;
