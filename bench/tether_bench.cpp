@@ -19,6 +19,7 @@
 #include "measure.hpp"
 
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -836,6 +837,13 @@ int run_floors(const Config& cfg) {
 // between tether, Mitogen and the ssh floor. Prints the environment that
 // points them at it, then serves until its stdin closes.
 int serve_sshd() {
+    // SIGTERM, SIGINT or SIGHUP end the read below (no SA_RESTART), so the
+    // sshd is stopped and its directory removed then too.
+    struct sigaction stop {};
+    stop.sa_handler = [](int) {};
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        ::sigaction(sig, &stop, nullptr);
+    }
     tt::Sshd sshd;
     std::cout << "TETHER_BENCH_SSH_PORT=" << sshd.port() << "\n"
               << "TETHER_BENCH_SSH_KEY=" << sshd.client_key() << "\n"

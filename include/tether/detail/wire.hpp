@@ -86,6 +86,17 @@ class WireReader : public cereal::InputArchive<WireReader, cereal::AllowEmptyCla
 
     std::size_t remaining() const noexcept { return in_.size() - pos_; }
 
+    // The next `size` bytes, in place.
+    std::string_view take(std::size_t size) {
+        if (size > in_.size() - pos_) {
+            throw WireError("truncated payload: need " + std::to_string(size) + " bytes, " +
+                            std::to_string(in_.size() - pos_) + " left");
+        }
+        std::string_view bytes = in_.substr(pos_, size);
+        pos_ += size;
+        return bytes;
+    }
+
   private:
     std::string_view in_;
     std::size_t pos_ = 0;
@@ -131,6 +142,17 @@ inline void CEREAL_SAVE_FUNCTION_NAME(WireWriter& ar, const cereal::BinaryData<T
 template <class T>
 inline void CEREAL_LOAD_FUNCTION_NAME(WireReader& ar, cereal::BinaryData<T>& bd) {
     ar.loadBinary(bd.data, static_cast<std::size_t>(bd.size));
+}
+
+// Strings (and so Blobs) are copied straight out of the payload: cereal's own
+// load resizes first, zero-filling what the copy then overwrites (a whole
+// extra pass over a 16 MiB Blob).
+template <class Traits, class Alloc>
+inline void CEREAL_LOAD_FUNCTION_NAME(WireReader& ar, std::basic_string<char, Traits, Alloc>& str) {
+    cereal::size_type size;
+    ar(cereal::make_size_tag(size));
+    std::string_view bytes = ar.take(static_cast<std::size_t>(size));
+    str.assign(bytes.data(), bytes.size());
 }
 
 // Serializes `values` into `out` (appending), sized exactly beforehand.
