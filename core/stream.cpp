@@ -129,10 +129,10 @@ bool Stream::closed() const {
 }
 
 // Reads with async_read_some, not async_wait + read: Asio tries the read at
-// once while the last one filled its buffer, and after a short read simply
-// waits for the descriptor's next edge. async_wait would re-arm the
-// descriptor with an epoll_ctl on every message, and a read loop ends with
-// one more read that returns EAGAIN: two system calls per message saved.
+// once and, when it finds nothing, waits for the descriptor's next edge as it
+// is registered. async_wait re-arms the descriptor with an epoll_ctl every
+// time, and a read loop then ends with one more read that returns EAGAIN: one
+// system call per message saved.
 void Stream::arm_read() {
     boost::asio::mutable_buffer into =
         big_ ? boost::asio::buffer(big_->payload.data() + big_filled_,
