@@ -100,7 +100,7 @@ Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_mes
       socket_(broker.io(), fd),
       name_(std::move(name)),
       max_message_size_(max_message_size),
-      in_(kReadBuffer) {
+      in_(new unsigned char[kReadBuffer]) {
     socket_.non_blocking(true);
     read_is_socket_ = kind_of(fd) == Kind::socket;
     write_kind_ = kind_of(fd);
@@ -137,7 +137,7 @@ void Stream::arm_read() {
     boost::asio::mutable_buffer into =
         big_ ? boost::asio::buffer(big_->payload.data() + big_filled_,
                                    big_->payload.size() - big_filled_)
-             : boost::asio::buffer(in_.data() + in_len_, in_.size() - in_len_);
+             : boost::asio::buffer(in_.get() + in_len_, kReadBuffer - in_len_);
     socket_.async_read_some(
         into, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
             self->on_read(ec, n);
@@ -201,7 +201,7 @@ bool Stream::parse() {
             if (closed()) {
                 return false;
             }
-        } else if (kHeaderSize + h.length > in_.size()) {
+        } else if (kHeaderSize + h.length > kReadBuffer) {
             // Larger than the buffer: read the rest straight into the payload
             // (its length was checked against max_message_size above).
             m.payload.resize(h.length);
@@ -215,7 +215,7 @@ bool Stream::parse() {
         }
     }
     if (pos > 0) {
-        std::memmove(in_.data(), in_.data() + pos, in_len_ - pos);
+        std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
         in_len_ -= pos;
     }
     return true;
