@@ -1,0 +1,634 @@
+// The `tether` command-line tool: its parsers directly, and the tool itself
+// run as a process against local, sudo and SSH targets (a real sshd on
+// loopback, the throwaway users, network namespaces for several hosts).
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "functions.hpp"
+#include "harness.hpp"
+#include "support/sshd.hpp"
+#include "tools/command_line.hpp"
+#include "tools/inventory.hpp"
+#include "tools/target.hpp"
+#include "users.hpp"
+
+extern char** environ;
+
+using namespace std::chrono_literals;
+namespace cli = tether::cli;
+
+namespace {
+
+// --- the parsers --------------------------------------------------------------
+
+TEST(CliTargets, EveryMethodAndChains) {
+    cli::Target t = cli::parse_target("ssh:deploy@web1:2222/sudo:root");
+    ASSERT_EQ(t.hops.size(), 2u);
+    EXPECT_EQ(t.hops[0].method, cli::Method::ssh);
+    EXPECT_EQ(t.hops[0].user, "deploy");
+    EXPECT_EQ(t.hops[0].host, "web1");
+    EXPECT_EQ(t.hops[0].port, 2222);
+    EXPECT_EQ(t.hops[1].method, cli::Method::sudo);
+    EXPECT_EQ(t.hops[1].user, "root");
+    EXPECT_EQ(t.prefix(1), "ssh:deploy@web1:2222");
+    EXPECT_EQ(t.prefix(2), "ssh:deploy@web1:2222/sudo:root");
+
+    EXPECT_EQ(cli::parse_target("local").hops[0].method, cli::Method::local);
+    EXPECT_EQ(cli::parse_target("su:tt_bob").hops[0].user, "tt_bob");
+    EXPECT_EQ(cli::parse_target("sudo").hops[0].user, "root");
+    cli::Hop v6 = cli::parse_target("ssh:[::1]:22").hops[0];
+    EXPECT_EQ(v6.host, "::1");
+    EXPECT_EQ(v6.spec(), "ssh:[::1]:22");
+    EXPECT_FALSE(cli::parse_target("ssh:h").hops[0].port.has_value());
+}
+
+TEST(CliTargets, BadSyntaxSaysWhatIsWrongAndWhatIsExpected) {
+    auto why = [](const std::string& spec) {
+        try {
+            cli::parse_target(spec);
+        } catch (const cli::UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_TRUE(tt::contains(why("foo:bar"), "no method 'foo'")) << why("foo:bar");
+    EXPECT_TRUE(tt::contains(why("foo:bar"), "ssh:[USER@]HOST[:PORT]"));
+    EXPECT_TRUE(tt::contains(why("ssh:"), "ssh needs a host"));
+    EXPECT_TRUE(tt::contains(why("ssh:h:99999"), "1 to 65535")) << why("ssh:h:99999");
+    EXPECT_TRUE(tt::contains(why("ssh:h:22x"), "'22x'"));
+    EXPECT_TRUE(tt::contains(why("sudo:a b"), "not a user name"));
+    EXPECT_TRUE(tt::contains(why("local//local"), "an empty hop"));
+    EXPECT_TRUE(tt::contains(why("local:x"), "takes nothing"));
+    EXPECT_TRUE(tt::contains(why("ssh:[::1"), "unterminated"));
+}
+
+TEST(CliInventory, GroupsHostOptionsAndResolution) {
+    cli::Inventory inv = cli::Inventory::parse(
+        "# fleet\n"
+        "[web]\n"
+        "web1 host=10.0.0.5 port=2222 user=deploy identity=/k1\n"
+        "web2\n"
+        "\n"
+        "[db]\n"
+        "web2\n"
+        "db1 host=10.0.0.9\n"
+        "[local]\n"
+        "local\n"
+        "sudo:tt_bob\n",
+        "inv");
+    ASSERT_NE(inv.group("web"), nullptr);
+    EXPECT_EQ(*inv.group("web"), (std::vector<std::string>{"web1", "web2"}));
+    EXPECT_EQ(*inv.group("all"),
+              (std::vector<std::string>{"web1", "web2", "db1", "local", "sudo:tt_bob"}));
+    auto targets = cli::resolve_targets({"@web,@db", "web1/sudo:root", "@local"}, inv);
+    std::vector<std::string> names;
+    for (auto& t : targets) {
+        names.push_back(t.name);
+    }
+    // web2 is in both groups and runs once; web1 written twice is kept.
+    EXPECT_EQ(names, (std::vector<std::string>{"web1", "web2", "db1", "web1/sudo:root", "local",
+                                               "sudo:tt_bob"}));
+    const cli::Hop& web1 = targets[0].hops[0];
+    EXPECT_EQ(web1.method, cli::Method::ssh);
+    EXPECT_EQ(web1.host, "10.0.0.5");
+    EXPECT_EQ(web1.port, 2222);
+    EXPECT_EQ(web1.user, "deploy");
+    EXPECT_EQ(web1.identity_file, "/k1");
+    EXPECT_EQ(web1.alias, "web1");
+    EXPECT_EQ(targets[1].hops[0].host, "web2");
+    EXPECT_EQ(targets[3].hops.size(), 2u);
+    // What the command line says wins over the inventory.
+    auto explicit_user = cli::resolve_targets({"ssh:root@web1:22"}, inv);
+    EXPECT_EQ(explicit_user[0].hops[0].user, "root");
+    EXPECT_EQ(explicit_user[0].hops[0].port, 22);
+    EXPECT_EQ(explicit_user[0].hops[0].host, "10.0.0.5");
+    // Plain duplicates stay, numbered.
+    auto twice = cli::resolve_targets({"local,local"}, inv);
+    EXPECT_EQ(twice[1].name, "local#2");
+}
+
+TEST(CliInventory, MistakesNameTheFileAndLine) {
+    auto why = [](const std::string& text) {
+        try {
+            cli::Inventory::parse(text, "hosts.txt");
+        } catch (const cli::UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_EQ(why("[web]\nweb1 colour=blue\n"),
+              "hosts.txt:2: unknown host option 'colour' (host, port, user, identity)");
+    EXPECT_TRUE(tt::contains(why("web1 port=0\n"), "hosts.txt:1: port '0'"));
+    EXPECT_TRUE(tt::contains(why("[web\n"), "hosts.txt:1: a group header"));
+    EXPECT_TRUE(tt::contains(why("\n\nfoo:bar\n"), "hosts.txt:3")) << why("\n\nfoo:bar\n");
+    EXPECT_TRUE(tt::contains(why("web1 user\n"), "expected KEY=VALUE"));
+    cli::Inventory empty;
+    try {
+        cli::resolve_targets({"@web"}, empty);
+        FAIL() << "no UsageError";
+    } catch (const cli::UsageError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "no group 'web'")) << e.what();
+    }
+    try {
+        cli::resolve_targets({"web9"}, empty);
+        FAIL() << "no UsageError";
+    } catch (const cli::UsageError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "neither a method nor an inventory host")) << e.what();
+    }
+}
+
+TEST(CliCommandLine, OptionsAndMistakes) {
+    auto parse = [](std::vector<std::string> words) {
+        words.insert(words.begin(), "tether");
+        std::vector<char*> argv;
+        for (auto& w : words) {
+            argv.push_back(w.data());
+        }
+        return cli::parse_command_line(static_cast<int>(argv.size()), argv.data());
+    };
+    cli::CommandLine cl = parse({"-f", "3", "exec", "--connect-timeout=2.5", "local", "sudo:x",
+                                 "--host-keys", "accept-new", "-vv", "--", "ls", "-l"});
+    EXPECT_EQ(cl.command, "exec");
+    EXPECT_EQ(cl.forks, 3u);
+    EXPECT_EQ(cl.connect.connect_timeout, 2500ms);
+    EXPECT_EQ(cl.connect.host_keys, tether::HostKeyPolicy::accept_new);
+    EXPECT_EQ(cl.verbose, 2);
+    EXPECT_EQ(cl.targets, (std::vector<std::string>{"local", "sudo:x"}));
+    EXPECT_EQ(cl.argv, (std::vector<std::string>{"ls", "-l"}));
+    cli::CommandLine copy = parse({"copy", "/etc/hosts", "local:/tmp/h"});
+    EXPECT_EQ(copy.source, "/etc/hosts");
+    EXPECT_EQ(copy.targets, (std::vector<std::string>{"local:/tmp/h"}));
+
+    auto why = [&](std::vector<std::string> words) {
+        try {
+            parse(std::move(words));
+        } catch (const cli::UsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    EXPECT_TRUE(tt::contains(why({"exec", "local"}), "after '--'"));
+    EXPECT_TRUE(tt::contains(why({"frob", "local"}), "unknown command 'frob'"));
+    EXPECT_TRUE(tt::contains(why({"ping"}), "at least one target"));
+    EXPECT_TRUE(tt::contains(why({"--forks", "0", "ping", "local"}), "--forks"));
+    EXPECT_TRUE(tt::contains(why({"--host-keys", "maybe", "ping", "local"}), "accept-new"));
+    EXPECT_TRUE(tt::contains(why({"--password", "x", "ping", "local"}), "unknown option"));
+    EXPECT_TRUE(tt::contains(why({"-K", "--become-pass-fd", "3", "ping", "local"}), "not both"));
+    EXPECT_TRUE(tt::contains(why({"ping", "--json", "local"}), "--json is for exec"));
+}
+
+// --- the tool as a process ----------------------------------------------------------
+
+struct ToolResult {
+    int status = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The environment the tool runs with: ours without an SSH agent or a log level.
+std::vector<char*> tool_environment() {
+    std::vector<char*> env;
+    for (char** e = environ; *e; ++e) {
+        std::string v = *e;
+        if (v.rfind("SSH_AUTH_SOCK=", 0) != 0 && v.rfind("TETHER_LOG_LEVEL=", 0) != 0) {
+            env.push_back(*e);
+        }
+    }
+    env.push_back(nullptr);
+    return env;
+}
+
+// Runs the tool to the end; `input` is its stdin (for --pass-fd 0).
+ToolResult tool(std::vector<std::string> args, const std::string& input = "") {
+    std::string out = tt::temp_path("out"), err = tt::temp_path("err"), in = tt::temp_path("in");
+    { std::ofstream(in) << input; }
+    args.insert(args.begin(), TT_TETHER_TOOL);
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<char*> env = tool_environment();
+    pid_t pid = -1;
+    ToolResult r;
+    if (::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data()) == 0) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    std::filesystem::remove(out);
+    std::filesystem::remove(err);
+    std::filesystem::remove(in);
+    return r;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+std::string show(const ToolResult& r) {
+    return "status " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+TEST(CliLocal, ExecStreamsEachTargetsLinesWithItsNameThenASummary) {
+    ToolResult r = tool({"exec", "local,local/local", "local", "--", "sh", "-c",
+                         "echo one; echo two >&2; printf unterminated"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    for (std::string name : {"local", "local/local", "local#2"}) {
+        EXPECT_TRUE(tt::contains(r.out, name + ": one\n")) << show(r);
+        EXPECT_TRUE(tt::contains(r.out, name + ": unterminated\n")) << show(r);
+        EXPECT_TRUE(tt::contains(r.err, name + ": two\n")) << show(r);
+    }
+    EXPECT_TRUE(tt::contains(r.err, "3 targets: 3 ok, 0 failed, 0 unreachable")) << show(r);
+    EXPECT_EQ(r.err.find('\r'), std::string::npos) << "a progress line without a terminal";
+
+    // One failing target makes the exit status 1 and the summary says which.
+    ToolResult f = tool({"exec", "local,local/local", "--", "sh", "-c",
+                         "test \"$(cat /proc/$PPID/comm)\" = x || exit 7"});
+    EXPECT_EQ(f.status, 1) << show(f);
+    EXPECT_EQ(count(f.err, "failed      exit 7"), 2u) << show(f);
+}
+
+TEST(CliLocal, JsonGivesOneObjectPerTarget) {
+    ToolResult r = tool({"exec", "--json", "local,local", "--", "sh", "-c",
+                         "echo \"out\\\"q\"; echo err >&2; exit 3"});
+    EXPECT_EQ(r.status, 1) << show(r);
+    std::istringstream lines(r.out);
+    std::vector<std::string> objects;
+    for (std::string line; std::getline(lines, line);) {
+        objects.push_back(line);
+    }
+    ASSERT_EQ(objects.size(), 2u) << show(r);
+    for (const std::string& o : objects) {
+        EXPECT_TRUE(tt::contains(o, "\"status\":\"failed\"")) << o;
+        EXPECT_TRUE(tt::contains(o, "\"exit_code\":3")) << o;
+        EXPECT_TRUE(tt::contains(o, "\"stdout\":\"out\\\"q\\n\"")) << o;
+        EXPECT_TRUE(tt::contains(o, "\"stderr\":\"err\\n\"")) << o;
+    }
+    EXPECT_TRUE(tt::contains(r.out, "\"target\":\"local#2\"")) << r.out;
+    EXPECT_EQ(r.err, "") << "no summary with --json";
+}
+
+TEST(CliLocal, MistakesGiveOneLineAndTheirExitStatus) {
+    ToolResult missing = tool({"exec", "local", "--", "no-such-command-tt"});
+    EXPECT_EQ(missing.status, 1) << show(missing);
+    EXPECT_TRUE(tt::contains(missing.err, "tether: local: command not found: no-such-command-tt\n"))
+        << show(missing);
+    EXPECT_TRUE(tt::contains(missing.err, "exit 127")) << show(missing);
+
+    ToolResult syntax = tool({"exec", "local,lcoal", "--", "true"});
+    EXPECT_EQ(syntax.status, 2) << show(syntax);
+    EXPECT_TRUE(tt::contains(syntax.err, "tether: unknown target syntax 'lcoal'")) << show(syntax);
+    EXPECT_EQ(syntax.out, "");
+
+    ToolResult usage = tool({"exec", "local"});
+    EXPECT_EQ(usage.status, 2) << show(usage);
+    ToolResult help = tool({"--help"});
+    EXPECT_EQ(help.status, 0);
+    EXPECT_TRUE(tt::contains(help.out, "tether exec TARGETS... -- CMD")) << help.out;
+
+    // A signal ends the command: failed, with the signal named.
+    ToolResult killed = tool({"exec", "local", "--", "sh", "-c", "kill -TERM $$"});
+    EXPECT_EQ(killed.status, 1) << show(killed);
+    EXPECT_TRUE(tt::contains(killed.err, "signal 15")) << show(killed);
+}
+
+TEST(CliLocal, PingAndTreeShowTheChainOfContexts) {
+    ToolResult ping = tool({"ping", "local/local"});
+    EXPECT_EQ(ping.status, 0) << show(ping);
+    EXPECT_TRUE(tt::contains(ping.out, "local/local: ok  connect ")) << show(ping);
+    EXPECT_TRUE(tt::contains(ping.out, " round trip ")) << show(ping);
+    EXPECT_EQ(count(ping.out, " -> local."), 2u) << show(ping);
+
+    ToolResult tree = tool({"tree", "local/local,local"});
+    EXPECT_EQ(tree.status, 0) << show(tree);
+    // The shared first hop appears once, with the second under it.
+    EXPECT_EQ(count(tree.out, "── local  local."), 2u) << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "    └── local  local.")) << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "tether (")) << show(tree);
+
+    ToolResult dot = tool({"tree", "--dot", "local/local"});
+    EXPECT_EQ(dot.status, 0) << show(dot);
+    EXPECT_TRUE(tt::contains(dot.out, "digraph tether {")) << dot.out;
+    EXPECT_TRUE(tt::contains(dot.out, "\"tether\" -> \"local\";")) << dot.out;
+    EXPECT_TRUE(tt::contains(dot.out, "\"local\" -> \"local/local\";")) << dot.out;
+    if (::access("/usr/bin/dot", X_OK) == 0) {
+        std::string file = tt::temp_path("tree") + ".dot";
+        std::ofstream(file) << dot.out;
+        EXPECT_TRUE(tt::contains(tt::run("dot -Tsvg " + file), "<svg")) << dot.out;
+        std::filesystem::remove(file);
+    }
+}
+
+TEST(CliLocal, CopyKeepsTheModeRenamesAtomicallyAndChecksTheSum) {
+    std::string dir = tt::temp_path("copy");
+    std::filesystem::create_directories(dir);
+    std::string source = dir + "/source.bin";
+    tt::run("head -c 3000017 /dev/urandom > " + source + " && chmod 0751 " + source);
+    ToolResult r =
+        tool({"copy", source, "local,local/local:" + dir + "/a.bin", "local:" + dir + "/b.bin"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    for (std::string name : {"a.bin", "b.bin"}) {
+        std::string copy = dir + "/" + name;
+        EXPECT_EQ(tt::run("cmp " + source + " " + copy + " && echo same"), "same\n") << copy;
+        EXPECT_EQ(std::filesystem::status(copy).permissions(), std::filesystem::perms(0751))
+            << copy;
+    }
+    EXPECT_EQ(count(r.out, "copied 3000017 bytes"), 3u) << show(r);
+    // Into a directory that is not there: failed, and no temporary left behind.
+    ToolResult bad = tool({"copy", source, "local:" + dir + "/nope/c.bin"});
+    EXPECT_EQ(bad.status, 1) << show(bad);
+    EXPECT_TRUE(tt::contains(bad.err, "cannot create a file in " + dir + "/nope")) << show(bad);
+    EXPECT_EQ(tt::run("ls -A " + dir), "a.bin\nb.bin\nsource.bin\n");
+    ToolResult no_path = tool({"copy", source, "local"});
+    EXPECT_EQ(no_path.status, 2) << show(no_path);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(CliLocal, ProgressLineOnATerminalWithManyTargets) {
+    if (::access("/usr/bin/script", X_OK) != 0) {
+        GTEST_SKIP() << "script (bsdutils) is not installed";
+    }
+    // script(1) gives the tool a terminal; its output is the terminal's.
+    std::string out = tt::run(std::string("script -qec '") + TT_TETHER_TOOL +
+                              " exec local,local,local,local,local,local -- true' /dev/null");
+    EXPECT_TRUE(tt::contains(out, "[6/6 done]")) << out;
+    EXPECT_TRUE(tt::contains(out, "\r\033[K")) << "the progress line is cleared: " << out;
+    EXPECT_TRUE(tt::contains(out, "6 targets: 6 ok")) << out;
+}
+
+// Every process below `pid`, by walking /proc.
+std::set<pid_t> descendants(pid_t root) {
+    std::map<pid_t, pid_t> parent;
+    if (DIR* d = ::opendir("/proc")) {
+        while (dirent* e = ::readdir(d)) {
+            pid_t pid = std::atoi(e->d_name);
+            if (pid <= 0) {
+                continue;
+            }
+            std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+            std::string line;
+            std::getline(stat, line);
+            auto close = line.rfind(')');
+            if (close == std::string::npos) {
+                continue;
+            }
+            std::istringstream rest(line.substr(close + 2));
+            char state;
+            pid_t ppid = 0;
+            rest >> state >> ppid;
+            parent[pid] = ppid;
+        }
+        ::closedir(d);
+    }
+    std::set<pid_t> found{root};
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (auto [pid, ppid] : parent) {
+            if (found.count(ppid) && found.insert(pid).second) {
+                grew = true;
+            }
+        }
+    }
+    found.erase(root);
+    return found;
+}
+
+class CliUsers : public tt::Users {};
+
+TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
+    std::string marker = "tt-ctrl-c-" + std::to_string(::getpid());
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    std::vector<std::string> args = {TT_TETHER_TOOL,
+                                     "exec",
+                                     "local,local/local,sudo:tt_bob",
+                                     "--",
+                                     "sh",
+                                     "-c",
+                                     "echo started; sh -c 'sleep 1000' " + marker + "; echo x"};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    std::vector<char*> env = tool_environment();
+    pid_t pid = -1;
+    ASSERT_EQ(::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    // Wait until all three commands run (each prints one line), then ^C.
+    std::string seen;
+    char buffer[4096];
+    while (count(seen, "started") < 3) {
+        ssize_t n = ::read(out[0], buffer, sizeof buffer);
+        ASSERT_GT(n, 0) << "the tool ended early: " << seen;
+        seen.append(buffer, static_cast<std::size_t>(n));
+    }
+    std::set<pid_t> below = descendants(pid);
+    std::size_t sleepers = 0;
+    for (pid_t p : below) {
+        sleepers += tt::contains(tt::run("cat /proc/" + std::to_string(p) + "/cmdline 2>/dev/null"),
+                                 "sleep");
+    }
+    EXPECT_EQ(sleepers, 3u) << "three commands running below the tool";
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(::kill(pid, SIGINT), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+    while (ssize_t n = ::read(out[0], buffer, sizeof buffer)) {
+        if (n < 0) {
+            break;
+        }
+        seen.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(out[0]);
+    EXPECT_FALSE(tt::contains(seen, ": x\n")) << "a command went on: " << seen;
+    // Nothing the tool started is left: contexts, sudo, shells, sleeps.
+    for (pid_t p : below) {
+        EXPECT_TRUE(tt::gone_within(p, 3s))
+            << "left running: " << p << " "
+            << tt::run("cat /proc/" + std::to_string(p) + "/cmdline | tr '\\0' ' '");
+    }
+}
+
+TEST_F(CliUsers, SudoTargetsPasswordsFromADescriptorAndCopies) {
+    // root becomes tt_bob without a password.
+    ToolResult r = tool({"exec", "sudo:tt_bob,local/su:tt_bob", "--", "id", "-un"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "sudo:tt_bob: tt_bob\n")) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "local/su:tt_bob: tt_bob\n")) << show(r);
+
+    // tt_alice needs her password to become tt_bob; it comes on fd 0.
+    std::string chain = "sudo:tt_alice/sudo:tt_bob";
+    ToolResult right = tool({"exec", "--become-pass-fd", "0", chain, "--", "id", "-un"},
+                            tt::password_of("tt_alice") + "\n");
+    EXPECT_EQ(right.status, 0) << show(right);
+    EXPECT_TRUE(tt::contains(right.out, chain + ": tt_bob\n")) << show(right);
+    ToolResult wrong = tool({"exec", "-vv", "--become-pass-fd", "0", chain, "--", "id", "-un"},
+                            "not-her-password\n");
+    EXPECT_EQ(wrong.status, 4) << show(wrong);
+    EXPECT_TRUE(tt::contains(wrong.err, "tether: " + chain + ": ")) << show(wrong);
+    EXPECT_TRUE(tt::contains(wrong.err, "incorrect password")) << show(wrong);
+    EXPECT_FALSE(tt::contains(wrong.out + wrong.err, "not-her-password")) << show(wrong);
+    // Without a password (and no terminal to ask on) sudo says so.
+    ToolResult none = tool({"exec", chain, "--", "true"});
+    EXPECT_EQ(none.status, 4) << show(none);
+    EXPECT_TRUE(tt::contains(none.err, "a password is required")) << show(none);
+
+    // A copy lands owned by the target's user, with the source's mode.
+    std::string dir = tt::temp_path("copy-bob");
+    std::filesystem::create_directories(dir);
+    tt::run("chown tt_bob " + dir);
+    std::string source = tt::temp_path("copy-src");
+    tt::run("echo hello > " + source + " && chmod 0640 " + source);
+    ToolResult copy = tool({"copy", source, "sudo:tt_bob:" + dir + "/hello"});
+    EXPECT_EQ(copy.status, 0) << show(copy);
+    EXPECT_EQ(tt::run("stat -c '%U %a' " + dir + "/hello"), "tt_bob 640\n");
+    EXPECT_EQ(tt::run("cat " + dir + "/hello"), "hello\n");
+    std::filesystem::remove_all(dir);
+    std::filesystem::remove(source);
+}
+
+class CliSsh : public tt::Users {
+  protected:
+    void SetUp() override {
+        tt::Users::SetUp();
+        if (IsSkipped() || HasFailure()) {
+            return;
+        }
+        std::string missing = tt::Sshd::missing();
+        if (!missing.empty()) {
+            if (tt::in_ci()) {
+                FAIL() << "CI must run the SSH tests: " << missing;
+            }
+            GTEST_SKIP() << missing;
+        }
+        sshd_ = std::make_unique<tt::Sshd>();
+    }
+    std::string host(const std::string& user = "tt_bob") const {
+        return "ssh:" + user + "@" + sshd_->address() + ":" + std::to_string(sshd_->port());
+    }
+    std::vector<std::string> keys() const {
+        return {"--identity", sshd_->client_key(), "--known-hosts", sshd_->known_hosts()};
+    }
+    ToolResult run(std::vector<std::string> args, const std::string& input = "") const {
+        std::vector<std::string> all = keys();
+        all.insert(all.end(), args.begin(), args.end());
+        return tool(all, input);
+    }
+    std::unique_ptr<tt::Sshd> sshd_;
+};
+
+TEST_F(CliSsh, ExecPingTreeAndCopyOverSshAndSudoBehindIt) {
+    std::string bob = host(), chain = host("root") + "/sudo:tt_bob";
+    ToolResult r = run({"exec", bob + "," + chain, "--", "sh", "-c", "id -un; hostname"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, bob + ": tt_bob\n")) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, chain + ": tt_bob\n")) << show(r);
+
+    ToolResult ping = run({"ping", chain});
+    EXPECT_EQ(ping.status, 0) << show(ping);
+    EXPECT_TRUE(tt::contains(ping.out, "-> ssh." + sshd_->address())) << show(ping);
+    EXPECT_TRUE(tt::contains(ping.out, ".sudo.tt_bob (tt_bob@")) << show(ping);
+
+    ToolResult tree = run({"tree", chain + "," + host("root") + "/local"});
+    EXPECT_EQ(tree.status, 0) << show(tree);
+    EXPECT_EQ(count(tree.out, "── " + host("root") + "  ssh."), 1u)
+        << "shared once: " << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "── sudo:tt_bob  ")) << show(tree);
+
+    std::string source = tt::temp_path("ssh-src"), dest = tt::temp_path("ssh-dst");
+    tt::run("head -c 100000 /dev/urandom > " + source + " && chmod 0600 " + source);
+    ToolResult copy = run({"copy", source, host("root") + ":" + dest});
+    EXPECT_EQ(copy.status, 0) << show(copy);
+    EXPECT_EQ(tt::run("cmp " + source + " " + dest + " && stat -c %a " + dest), "600\n");
+    std::filesystem::remove(source);
+    std::filesystem::remove(dest);
+}
+
+TEST_F(CliSsh, RefusedPortUnknownKeyChangedKeyAndFailedAuthEachSayWhy) {
+    // Nothing listens: unreachable, at once.
+    std::string closed = "ssh:tt_bob@127.0.0.1:" + std::to_string(tt::free_port());
+    ToolResult refused = run({"exec", closed, "--", "true"});
+    EXPECT_EQ(refused.status, 4) << show(refused);
+    EXPECT_TRUE(tt::contains(refused.err, "tether: " + closed + ": ")) << show(refused);
+    EXPECT_TRUE(tt::contains(refused.err, "Connection refused")) << show(refused);
+    EXPECT_TRUE(tt::contains(refused.err, "unreachable")) << show(refused);
+
+    // An unknown host key under enforce, then accepted with accept-new.
+    std::string known = tt::temp_path("known");
+    ToolResult unknown = tool(
+        {"--identity", sshd_->client_key(), "--known-hosts", known, "exec", host(), "--", "true"});
+    EXPECT_EQ(unknown.status, 4) << show(unknown);
+    EXPECT_TRUE(tt::contains(unknown.err, "is unknown")) << show(unknown);
+    EXPECT_TRUE(tt::contains(unknown.err, sshd_->fingerprint())) << show(unknown);
+    ToolResult accepted = tool({"--identity", sshd_->client_key(), "--known-hosts", known,
+                                "--host-keys", "accept-new", "exec", host(), "--", "true"});
+    EXPECT_EQ(accepted.status, 0) << show(accepted);
+
+    // Another key on file: changed, refused.
+    std::string other = tt::temp_path("other");
+    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + other).c_str()), 0);
+    std::ofstream(known) << "[" << sshd_->address() << "]:" << sshd_->port() << " "
+                         << tt::run("cat " + other + ".pub");
+    ToolResult changed = tool(
+        {"--identity", sshd_->client_key(), "--known-hosts", known, "exec", host(), "--", "true"});
+    EXPECT_EQ(changed.status, 4) << show(changed);
+    EXPECT_TRUE(tt::contains(changed.err, "has CHANGED")) << show(changed);
+
+    // The wrong key, then a wrong password from fd 0: authentication failed.
+    ToolResult bad_key = tool(
+        {"--identity", other, "--known-hosts", sshd_->known_hosts(), "exec", host(), "--", "true"});
+    EXPECT_EQ(bad_key.status, 4) << show(bad_key);
+    EXPECT_TRUE(tt::contains(bad_key.err, "tether: " + host() + ": ")) << show(bad_key);
+    EXPECT_TRUE(tt::contains(bad_key.err, "auth")) << show(bad_key);
+    ToolResult bad_password = tool({"--identity", other, "--known-hosts", sshd_->known_hosts(),
+                                    "--pass-fd", "0", "exec", host(), "--", "true"},
+                                   "wrong-pw-tt\n");
+    EXPECT_EQ(bad_password.status, 4) << show(bad_password);
+    EXPECT_FALSE(tt::contains(bad_password.out + bad_password.err, "wrong-pw-tt"));
+    for (const std::string& f : {known, other, other + ".pub"}) {
+        std::filesystem::remove(f);
+    }
+}
+
+}  // namespace

@@ -1,0 +1,100 @@
+#include "tools/connector.hpp"
+
+namespace tether::cli {
+
+Connector::Connector(Router& router, ConnectSettings settings)
+    : router_(router), settings_(std::move(settings)) {}
+
+Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
+    switch (hop.method) {
+        case Method::local:
+            return router_.local({.connect_timeout = settings_.connect_timeout, .via = via});
+        case Method::sudo:
+            return router_.sudo({.username = hop.user,
+                                 .password = settings_.become_password,
+                                 .connect_timeout = settings_.connect_timeout,
+                                 .via = via});
+        case Method::su:
+            return router_.su({.username = hop.user,
+                               .password = settings_.become_password,
+                               .connect_timeout = settings_.connect_timeout,
+                               .via = via});
+        case Method::ssh:
+            return router_.ssh({
+                .hostname = hop.host,
+                .port = hop.port.value_or(22),
+                .username = hop.user,
+                .identity_file =
+                    hop.identity_file.empty() ? settings_.identity_file : hop.identity_file,
+                .password = settings_.ssh_password,
+                .check_host_keys = settings_.host_keys,
+                .known_hosts_file = settings_.known_hosts_file,
+                .name = hop.alias.empty() ? std::string() : "ssh." + hop.alias,
+                .connect_timeout = settings_.connect_timeout,
+                .via = via,
+            });
+    }
+    throw std::logic_error("unknown method");
+}
+
+std::vector<Context> Connector::open(const Target& target) {
+    std::vector<Context> contexts;
+    std::optional<Context> via;
+    for (std::size_t i = 0; i < target.hops.size(); ++i) {
+        std::shared_future<Context> future;
+        std::optional<std::promise<Context>> mine;
+        {
+            std::lock_guard lock(mutex_);
+            Started& s = started_[target.prefix(i + 1)];
+            if (!s.context.valid()) {
+                mine.emplace();
+                s.context = mine->get_future().share();
+            }
+            ++s.users;
+            future = s.context;
+        }
+        if (mine) {
+            try {
+                mine->set_value(start(target.hops[i], via));
+            } catch (...) {
+                mine->set_exception(std::current_exception());
+            }
+        }
+        try {
+            via = future.get();
+        } catch (...) {
+            // This target is done with the hops it took so far, this one too.
+            Target taken = target;
+            taken.hops.resize(i + 1);
+            release(taken);
+            throw;
+        }
+        contexts.push_back(*via);
+    }
+    return contexts;
+}
+
+void Connector::release(const Target& target) {
+    std::vector<Context> unused;
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t n = target.hops.size(); n > 0; --n) {
+            auto it = started_.find(target.prefix(n));
+            if (it == started_.end() || --it->second.users > 0) {
+                continue;
+            }
+            try {
+                unused.push_back(it->second.context.get());  // ready: its user waited for it
+            } catch (const std::exception&) {
+                // It never started: nothing to shut down.
+            }
+            started_.erase(it);
+        }
+    }
+    // Deepest first, so a context is gone before the one it was started from.
+    for (const Context& c : unused) {
+        c.shutdown(true);
+    }
+}
+
+}  // namespace tether::cli

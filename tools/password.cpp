@@ -1,0 +1,78 @@
+#include "tools/password.hpp"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tools/target.hpp"
+
+namespace tether::cli {
+namespace {
+
+// Up to the first newline or EOF; the buffer is wiped after it becomes a Secret.
+Secret read_line(int fd, const std::string& what) {
+    std::string line;
+    char c;
+    while (true) {
+        ssize_t n = ::read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            throw UsageError("cannot read " + what + ": " + std::strerror(errno));
+        }
+        if (n == 0 || c == '\n') {
+            break;
+        }
+        line += c;
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    Secret secret(line);
+    std::memset(line.data(), 0, line.size());
+    return secret;
+}
+
+}  // namespace
+
+Secret ask_password(const std::string& prompt) {
+    int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (tty < 0) {
+        throw UsageError(
+            "cannot ask for a password: no terminal (use --pass-fd or "
+            "--become-pass-fd)");
+    }
+    [[maybe_unused]] ssize_t ignored = ::write(tty, prompt.data(), prompt.size());
+    termios saved{};
+    bool restore = ::tcgetattr(tty, &saved) == 0;
+    if (restore) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        quiet.c_lflag |= ECHONL;
+        ::tcsetattr(tty, TCSAFLUSH, &quiet);
+    }
+    try {
+        Secret secret = read_line(tty, "the terminal");
+        if (restore) {
+            ::tcsetattr(tty, TCSAFLUSH, &saved);
+        }
+        ::close(tty);
+        return secret;
+    } catch (...) {
+        if (restore) {
+            ::tcsetattr(tty, TCSAFLUSH, &saved);
+        }
+        ::close(tty);
+        throw;
+    }
+}
+
+Secret read_password(int fd) {
+    return read_line(fd, "a password from fd " + std::to_string(fd));
+}
+
+}  // namespace tether::cli
