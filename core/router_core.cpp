@@ -319,10 +319,13 @@ void RouterCore::contexts_lost(const std::vector<std::uint32_t>& ids, const std:
 
 void RouterCore::log_from(std::uint32_t origin, int level, const std::string& logger,
                           const std::string& text) {
+    // Filtered here, in the context the line comes from, at its level (the
+    // master's): the master logs forwarded records without a second filter.
+    if (level < 0 || level > 4 || !log_enabled(static_cast<LogLevel>(level))) {
+        return;
+    }
     if (is_master()) {
-        if (level >= 0 && level <= 4 && log_enabled(static_cast<LogLevel>(level))) {
-            log_remote(level, name_of(origin), logger, text);
-        }
+        log_remote(level, name_of(origin), logger, text);
         return;
     }
     // Straight to the parent stream, without the router's mutex: a line may

@@ -303,7 +303,8 @@ TEST(CliLocal, JsonGivesOneObjectPerTarget) {
 TEST(CliLocal, MistakesGiveOneLineAndTheirExitStatus) {
     ToolResult missing = tool({"exec", "local", "--", "no-such-command-tt"});
     EXPECT_EQ(missing.status, 1) << show(missing);
-    EXPECT_TRUE(tt::contains(missing.err, "tether: local: command not found: no-such-command-tt\n"))
+    EXPECT_TRUE(
+        tt::contains(missing.err, "tether: local: failed: command not found: no-such-command-tt\n"))
         << show(missing);
     EXPECT_TRUE(tt::contains(missing.err, "exit 127")) << show(missing);
 
@@ -629,6 +630,109 @@ TEST_F(CliSsh, RefusedPortUnknownKeyChangedKeyAndFailedAuthEachSayWhy) {
     for (const std::string& f : {known, other, other + ".pub"}) {
         std::filesystem::remove(f);
     }
+}
+
+}  // namespace
+
+namespace {
+
+// Two hosts in network namespaces (10.232.N.2, an sshd on port 22 in each),
+// reached through an inventory group.
+class CliHosts : public tt::Users {
+  protected:
+    static constexpr int kHosts = 2;
+
+    void SetUp() override {
+        tt::Users::SetUp();
+        if (IsSkipped() || HasFailure()) {
+            return;
+        }
+        std::string missing = tt::Sshd::missing();
+        if (missing.empty() &&
+            std::system("ip netns add tt-cprobe && ip netns del tt-cprobe") != 0) {
+            missing = "cannot make network namespaces here";
+        }
+        if (!missing.empty()) {
+            if (tt::in_ci()) {
+                FAIL() << "CI must run the multi-host CLI test: " << missing;
+            }
+            GTEST_SKIP() << missing;
+        }
+        remove_hosts();
+        for (int n = 1; n <= kHosts; ++n) {
+            std::string i = std::to_string(n), ns = "tt-cns" + i, here = "tt-cv" + i + "a",
+                        there = "tt-cv" + i + "b";
+            std::string setup = "ip netns add " + ns + " && ip link add " + here +
+                                " type veth peer name " + there + " && ip link set " + there +
+                                " netns " + ns + " && ip addr add 10.232." + i + ".1/24 dev " +
+                                here + " && ip link set " + here + " up && ip netns exec " + ns +
+                                " sh -c 'ip addr add 10.232." + i + ".2/24 dev " + there +
+                                " && ip link set " + there + " up && ip link set lo up'";
+            ASSERT_EQ(std::system(setup.c_str()), 0) << setup;
+            hosts_.push_back(std::make_unique<tt::Sshd>(
+                tt::SshdOptions{.address = "10.232." + i + ".2", .netns = ns}));
+        }
+        // One inventory, one known_hosts file for both hosts.
+        inventory_ = tt::temp_path("inventory");
+        known_ = tt::temp_path("known");
+        std::ofstream inv(inventory_), known(known_);
+        inv << "# two hosts in namespaces\n[web]\n";
+        for (int n = 0; n < kHosts; ++n) {
+            const tt::Sshd& h = *hosts_[static_cast<std::size_t>(n)];
+            inv << "web" << n + 1 << " host=" << h.address() << " port=" << h.port()
+                << " user=tt_bob identity=" << h.client_key() << "\n";
+            known << h.known_hosts_line() << "\n";
+        }
+    }
+
+    void TearDown() override {
+        hosts_.clear();
+        remove_hosts();
+        std::filesystem::remove(inventory_);
+        std::filesystem::remove(known_);
+    }
+
+    static void remove_hosts() {
+        for (int n = 1; n <= kHosts; ++n) {
+            std::string i = std::to_string(n);
+            std::system(("ip netns del tt-cns" + i + " 2>/dev/null; ip link del tt-cv" + i +
+                         "a 2>/dev/null")
+                            .c_str());
+        }
+    }
+
+    std::vector<std::unique_ptr<tt::Sshd>> hosts_;
+    std::string inventory_;
+    std::string known_;
+};
+
+TEST_F(CliHosts, AGroupFromTheInventoryAndACutLinkFailsOnlyThatHost) {
+    std::vector<std::string> common = {"-i",   inventory_,          "--known-hosts",
+                                       known_, "--connect-timeout", "3"};
+    auto with = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), common.begin(), common.end());
+        return tool(args);
+    };
+    ToolResult r = with({"exec", "@web", "--", "sh", "-c", "id -un; ip -4 -o addr show"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "web1: tt_bob\n")) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "10.232.1.2/24")) << "ran in the first namespace: " << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "10.232.2.2/24")) << "ran in the second: " << show(r);
+    EXPECT_TRUE(tt::contains(r.err, "2 targets: 2 ok")) << show(r);
+
+    ToolResult tree = with({"tree", "@web,web1/local"});
+    EXPECT_EQ(tree.status, 0) << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "├── ssh:web1  ssh.web1 (tt_bob@")) << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "│   └── local  ssh.web1.local.")) << show(tree);
+    EXPECT_EQ(tree.err, "") << "nothing logged at the default level";
+
+    // The second host's link goes down: it alone is unreachable, exit 4.
+    ASSERT_EQ(std::system("ip link set tt-cv2a down"), 0);
+    ToolResult cut = with({"exec", "@web", "--", "true"});
+    EXPECT_EQ(cut.status, 4) << show(cut);
+    EXPECT_TRUE(tt::contains(cut.err, "tether: web2: unreachable: ")) << show(cut);
+    EXPECT_TRUE(tt::contains(cut.err, "10.232.2.2")) << show(cut);
+    EXPECT_TRUE(tt::contains(cut.err, "2 targets: 1 ok, 0 failed, 1 unreachable")) << show(cut);
 }
 
 }  // namespace

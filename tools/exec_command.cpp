@@ -50,7 +50,7 @@ void run_one(const Target& target, const std::vector<std::string>& argv, Connect
             console.lines(target.name, out_lines.rest(), false);
             console.lines(target.name, err_lines.rest(), true);
             if (!outcome.error.empty()) {
-                console.error(target.name, outcome.error);
+                console.error(target.name, std::string(status_name(status)) + ": " + outcome.error);
             }
         }
         console.finished(status != Status::ok);

@@ -24,10 +24,11 @@ const char* status_name(Status status) {
 }
 
 std::string connect_failure(const std::exception& e) {
-    if (const auto* connect = dynamic_cast<const ConnectError*>(&e)) {
-        return connect->reason();
-    }
-    return e.what();
+    const auto* connect = dynamic_cast<const ConnectError*>(&e);
+    std::string why = connect ? connect->reason() : e.what();
+    // One line per target: a failure inside a via context carries that
+    // context's whole error, output lines and all.
+    return why.substr(0, why.find('\n'));
 }
 
 void for_each_target(std::size_t count, std::size_t forks,

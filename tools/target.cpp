@@ -100,6 +100,9 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
 }  // namespace
 
 std::string Hop::spec() const {
+    if (!text.empty()) {
+        return text;
+    }
     switch (method) {
         case Method::local:
             return "local";
@@ -136,6 +139,7 @@ Target parse_target(std::string_view spec) {
     while (true) {
         auto slash = rest.find('/');
         target.hops.push_back(parse_hop(spec, rest.substr(0, slash)));
+        target.hops.back().text = std::string(rest.substr(0, slash));
         if (slash == std::string_view::npos) {
             break;
         }

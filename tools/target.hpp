@@ -27,8 +27,10 @@ struct Hop {
     std::optional<int> port = {};    // ssh: empty means 22 (or the inventory's port)
     std::string identity_file = {};  // ssh: from the inventory
     std::string alias = {};          // ssh: the inventory name, when the host came from one
+    std::string text = {};           // the hop as written (empty: built from the fields)
 
-    // The hop as the target syntax writes it: `sudo:root`, `ssh:deploy@web1:2222`.
+    // The hop as the target syntax writes it (`sudo:root`, `ssh:deploy@web1:2222`),
+    // as the user wrote it when parsed: an inventory host keeps its name.
     std::string spec() const;
 };
 
