@@ -429,7 +429,6 @@ std::set<pid_t> descendants(pid_t root) {
 class CliUsers : public tt::Users {};
 
 TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
-    std::string marker = "tt-ctrl-c-" + std::to_string(::getpid());
     int out[2];
     ASSERT_EQ(::pipe(out), 0);
     std::vector<std::string> args = {TT_TETHER_TOOL,
@@ -438,7 +437,7 @@ TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
                                      "--",
                                      "sh",
                                      "-c",
-                                     "echo started; sh -c 'sleep 1000' " + marker + "; echo x"};
+                                     "sleep 1000 & echo started $!; wait; echo x"};
     std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());
@@ -453,21 +452,25 @@ TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
     ASSERT_EQ(::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
     ::close(out[1]);
-    // Wait until all three commands run (each prints one line), then ^C.
+    // Wait until all three commands run (each prints the pid of the sleep
+    // it started), then ^C.
     std::string seen;
     char buffer[4096];
-    while (count(seen, "started") < 3) {
+    while (count(seen, "started ") < 3) {
         ssize_t n = ::read(out[0], buffer, sizeof buffer);
         ASSERT_GT(n, 0) << "the tool ended early: " << seen;
         seen.append(buffer, static_cast<std::size_t>(n));
     }
     std::set<pid_t> below = descendants(pid);
-    std::size_t sleepers = 0;
-    for (pid_t p : below) {
-        sleepers += tt::contains(tt::run("cat /proc/" + std::to_string(p) + "/cmdline 2>/dev/null"),
-                                 "sleep");
+    std::set<pid_t> sleepers;
+    for (auto at = seen.find("started "); at != std::string::npos;
+         at = seen.find("started ", at + 1)) {
+        sleepers.insert(std::atoi(seen.c_str() + at + 8));
     }
-    EXPECT_EQ(sleepers, 3u) << "three commands running below the tool";
+    ASSERT_EQ(sleepers.size(), 3u) << seen;
+    for (pid_t p : sleepers) {
+        EXPECT_EQ(below.count(p), 1u) << "a sleep below the tool: " << p;
+    }
     auto start = std::chrono::steady_clock::now();
     ASSERT_EQ(::kill(pid, SIGINT), 0);
     int status = 0;

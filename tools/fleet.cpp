@@ -64,7 +64,11 @@ std::string summary(const std::vector<Target>& targets, const std::vector<Outcom
             detail = "signal " + std::to_string(o.signal);
         }
         char time[32];
-        std::snprintf(time, sizeof time, "%.2f s", o.seconds);
+        if (o.seconds < 1) {
+            std::snprintf(time, sizeof time, "%.0f ms", o.seconds * 1000);
+        } else {
+            std::snprintf(time, sizeof time, "%.2f s", o.seconds);
+        }
         out += targets[i].name + std::string(width - targets[i].name.size(), ' ') + head;
         out += detail.empty() ? "" : detail + "  ";
         out += time;
