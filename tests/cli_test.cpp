@@ -117,6 +117,7 @@ TEST(CliInventory, GroupsHostOptionsAndResolution) {
     // Plain duplicates stay, numbered.
     auto twice = cli::resolve_targets({"local,local"}, inv);
     EXPECT_EQ(twice[1].name, "local#2");
+    EXPECT_NE(twice[0].prefix(1), twice[1].prefix(1)) << "their own contexts";
 }
 
 TEST(CliInventory, MistakesNameTheFileAndLine) {
@@ -338,6 +339,11 @@ TEST(CliLocal, PingAndTreeShowTheChainOfContexts) {
     EXPECT_EQ(count(tree.out, "── local  local."), 2u) << show(tree);
     EXPECT_TRUE(tt::contains(tree.out, "    └── local  local.")) << show(tree);
     EXPECT_TRUE(tt::contains(tree.out, "tether (")) << show(tree);
+
+    // A target written twice has contexts of its own.
+    ToolResult twice = tool({"tree", "local,local"});
+    EXPECT_EQ(twice.status, 0) << show(twice);
+    EXPECT_EQ(count(twice.out, "── local  local."), 2u) << show(twice);
 
     ToolResult dot = tool({"tree", "--dot", "local/local"});
     EXPECT_EQ(dot.status, 0) << show(dot);

@@ -77,12 +77,11 @@ void Console::draw_progress() {
     if (!progress_) {
         return;
     }
-    std::string line = "[" + std::to_string(done_) + "/" + std::to_string(total_) + " done";
-    if (failed_ > 0) {
-        line += ", " + std::to_string(failed_) + " failed";
-    }
-    line += "]";
-    write_all(2, line);
+    char line[96];
+    int n = failed_ > 0 ? std::snprintf(line, sizeof line, "[%zu/%zu done, %zu failed]", done_,
+                                        total_, failed_)
+                        : std::snprintf(line, sizeof line, "[%zu/%zu done]", done_, total_);
+    write_all(2, std::string_view(line, static_cast<std::size_t>(n)));
     drawn_ = true;
 }
 

@@ -33,6 +33,9 @@ std::string connect_failure(const std::exception& e) {
 
 void for_each_target(std::size_t count, std::size_t forks,
                      const std::function<void(std::size_t)>& work) {
+    if (count == 0) {
+        return;
+    }
     std::atomic<std::size_t> next{0};
     std::size_t threads = std::clamp<std::size_t>(forks, 1, count);
     std::vector<std::jthread> workers;

@@ -201,7 +201,8 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& arguments,
             seen += t.name == base || t.name.rfind(base + "#", 0) == 0;
         }
         if (seen > 0) {
-            target.name = base + "#" + std::to_string(seen + 1);
+            target.instance = seen + 1;
+            target.name = base + "#" + std::to_string(target.instance);
         }
         targets.push_back(std::move(target));
     };

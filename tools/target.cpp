@@ -127,8 +127,12 @@ std::string Hop::spec() const {
 
 std::string Target::prefix(std::size_t n) const {
     std::string s;
+    if (instance > 1 && n > 0) {
+        s = "#" + std::to_string(instance) + " ";
+    }
     for (std::size_t i = 0; i < n && i < hops.size(); ++i) {
-        s += (i ? "/" : "") + hops[i].spec();
+        s += (i ? "/" : "");
+        s += hops[i].spec();
     }
     return s;
 }

@@ -37,8 +37,12 @@ struct Hop {
 struct Target {
     std::string name = {};  // as the user wrote it (or the inventory host): output prefix
     std::vector<Hop> hops = {};
+    // 2 for the second target written the same way (`NAME#2`), and so on:
+    // its hops are its own, not shared with the first's.
+    int instance = 1;
 
-    // The spec of the first `n` hops joined by '/': a key for sharing them.
+    // The spec of the first `n` hops joined by '/' (and "#N " before it for
+    // instance N > 1): the key under which those hops are shared. "" for 0.
     std::string prefix(std::size_t n) const;
 };
 
