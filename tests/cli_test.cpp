@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,14 +80,14 @@ TEST(CliInventory, GroupsHostOptionsAndResolution) {
         "# fleet\n"
         "[web]\n"
         "web1 host=10.0.0.5 port=2222 user=deploy identity=/k1\n"
-        "web2\n"
+        "web2   # by its own name\n"
         "\n"
-        "[db]\n"
+        "[db]  # the databases\n"
         "web2\n"
         "db1 host=10.0.0.9\n"
         "[local]\n"
         "local\n"
-        "sudo:tt_bob\n",
+        "sudo:tt_bob # any target\n",
         "inv");
     ASSERT_NE(inv.group("web"), nullptr);
     EXPECT_EQ(*inv.group("web"), (std::vector<std::string>{"web1", "web2"}));
@@ -218,16 +219,22 @@ std::vector<char*> tool_environment() {
     return env;
 }
 
+// argv for posix_spawn: pointers into `words`, which must outlive them.
+std::vector<char*> pointers(std::vector<std::string>& words) {
+    std::vector<char*> out;
+    for (auto& w : words) {
+        out.push_back(w.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
 // Runs the tool to the end; `input` is its stdin (for --pass-fd 0).
 ToolResult tool(std::vector<std::string> args, const std::string& input = "") {
     std::string out = tt::temp_path("out"), err = tt::temp_path("err"), in = tt::temp_path("in");
     { std::ofstream(in) << input; }
     args.insert(args.begin(), TT_TETHER_TOOL);
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
+    std::vector<char*> argv = pointers(args);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
@@ -340,6 +347,25 @@ TEST(CliLocal, PingAndTreeShowTheChainOfContexts) {
     EXPECT_TRUE(tt::contains(tree.out, "    └── local  local.")) << show(tree);
     EXPECT_TRUE(tt::contains(tree.out, "tether (")) << show(tree);
 
+    // The hop that failed is the one marked, the one before it is up.
+    std::string closed = "ssh:127.0.0.1:" + std::to_string(tt::free_port());
+    ToolResult broken = tool({"tree", "local/" + closed});
+    EXPECT_EQ(broken.status, 4) << show(broken);
+    EXPECT_TRUE(tt::contains(broken.out, "└── local  local.")) << show(broken);
+    EXPECT_TRUE(tt::contains(broken.out, "    └── " + closed + "  unreachable: ")) << show(broken);
+
+    // With one fork, the hop two targets share is still started once.
+    ToolResult shared = tool({"ping", "-f", "1", "local/local,local/local/local"});
+    EXPECT_EQ(shared.status, 0) << show(shared);
+    auto first_hop = [&](const std::string& name) {
+        auto line = shared.out.find(name + ": ok");
+        auto at = shared.out.find("tether -> local.", line);
+        return line == std::string::npos || at == std::string::npos
+                   ? std::string("?")
+                   : shared.out.substr(at, shared.out.find(' ', at + 10) - at);
+    };
+    EXPECT_EQ(first_hop("local/local"), first_hop("local/local/local")) << show(shared);
+
     // A target written twice has contexts of its own.
     ToolResult twice = tool({"tree", "local,local"});
     EXPECT_EQ(twice.status, 0) << show(twice);
@@ -373,7 +399,9 @@ TEST(CliLocal, CopyKeepsTheModeRenamesAtomicallyAndChecksTheSum) {
             << copy;
     }
     EXPECT_EQ(count(r.out, "copied 3000017 bytes"), 3u) << show(r);
-    // Into a directory that is not there: failed, and no temporary left behind.
+    EXPECT_TRUE(tt::contains(r.out, "local#2: copied 3000017 bytes to " + dir + "/b.bin"))
+        << "the same target in two arguments is two targets: " << show(r);
+    // Into a directory that is not there: failed, saying why; nothing else written.
     ToolResult bad = tool({"copy", source, "local:" + dir + "/nope/c.bin"});
     EXPECT_EQ(bad.status, 1) << show(bad);
     EXPECT_TRUE(tt::contains(bad.err, "cannot create a file in " + dir + "/nope")) << show(bad);
@@ -444,25 +472,35 @@ TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
                                      "sh",
                                      "-c",
                                      "sleep 1000 & echo started $!; wait; echo x"};
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
+    std::vector<char*> argv = pointers(args);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_addclose(&actions, out[0]);
+    // A process group of its own, as a shell gives a foreground job: ^C on a
+    // terminal signals all of it, the tool's local and sudo children too.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
     std::vector<char*> env = tool_environment();
     pid_t pid = -1;
-    ASSERT_EQ(::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data()), 0);
+    ASSERT_EQ(::posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), env.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
     ::close(out[1]);
     // Wait until all three commands run (each prints the pid of the sleep
     // it started), then ^C.
     std::string seen;
     char buffer[4096];
+    auto deadline = std::chrono::steady_clock::now() + 60s;
     while (count(seen, "started ") < 3) {
+        pollfd readable{out[0], POLLIN, 0};
+        ASSERT_EQ(::poll(&readable, 1, 1000) >= 0, true);
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "never started: " << seen;
+        if (readable.revents == 0) {
+            continue;
+        }
         ssize_t n = ::read(out[0], buffer, sizeof buffer);
         ASSERT_GT(n, 0) << "the tool ended early: " << seen;
         seen.append(buffer, static_cast<std::size_t>(n));
@@ -478,7 +516,7 @@ TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
         EXPECT_EQ(below.count(p), 1u) << "a sleep below the tool: " << p;
     }
     auto start = std::chrono::steady_clock::now();
-    ASSERT_EQ(::kill(pid, SIGINT), 0);
+    ASSERT_EQ(::kill(-pid, SIGINT), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
@@ -492,6 +530,7 @@ TEST_F(CliUsers, CtrlCStopsEveryCommandAndShutsEveryContextDown) {
     }
     ::close(out[0]);
     EXPECT_FALSE(tt::contains(seen, ": x\n")) << "a command went on: " << seen;
+    EXPECT_FALSE(tt::contains(seen, "lost")) << "a context died of the ^C itself: " << seen;
     // Nothing the tool started is left: contexts, sudo, shells, sleeps.
     for (pid_t p : below) {
         EXPECT_TRUE(tt::gone_within(p, 3s))
@@ -524,6 +563,19 @@ TEST_F(CliUsers, SudoTargetsPasswordsFromADescriptorAndCopies) {
     EXPECT_EQ(none.status, 4) << show(none);
     EXPECT_TRUE(tt::contains(none.err, "a password is required")) << show(none);
 
+    // A rename that fails (tt_bob may not replace root's file in a sticky
+    // directory) happens after the temporary exists: it goes too.
+    std::string sticky = tt::temp_path("sticky");
+    tt::run("mkdir -m 1777 " + sticky + " && echo old > " + sticky + "/f");
+    std::string small = tt::temp_path("copy-small");
+    tt::run("echo new > " + small);
+    ToolResult refused = tool({"copy", small, "sudo:tt_bob:" + sticky + "/f"});
+    EXPECT_EQ(refused.status, 1) << show(refused);
+    EXPECT_TRUE(tt::contains(refused.err, "cannot rename into " + sticky + "/f")) << show(refused);
+    EXPECT_EQ(tt::run("ls -A " + sticky + "; cat " + sticky + "/f"), "f\nold\n");
+    std::filesystem::remove_all(sticky);
+    std::filesystem::remove(small);
+
     // A copy lands owned by the target's user, with the source's mode.
     std::string dir = tt::temp_path("copy-bob");
     std::filesystem::create_directories(dir);
@@ -545,12 +597,9 @@ class CliSsh : public tt::Users {
         if (IsSkipped() || HasFailure()) {
             return;
         }
-        std::string missing = tt::Sshd::missing();
-        if (!missing.empty()) {
-            if (tt::in_ci()) {
-                FAIL() << "CI must run the SSH tests: " << missing;
-            }
-            GTEST_SKIP() << missing;
+        tt::require("the SSH tests", tt::Sshd::missing());
+        if (IsSkipped() || HasFailure()) {
+            return;
         }
         sshd_ = std::make_unique<tt::Sshd>();
     }
@@ -661,11 +710,9 @@ class CliHosts : public tt::Users {
             std::system("ip netns add tt-cprobe && ip netns del tt-cprobe") != 0) {
             missing = "cannot make network namespaces here";
         }
-        if (!missing.empty()) {
-            if (tt::in_ci()) {
-                FAIL() << "CI must run the multi-host CLI test: " << missing;
-            }
-            GTEST_SKIP() << missing;
+        tt::require("the multi-host CLI test", missing);
+        if (IsSkipped() || HasFailure()) {
+            return;
         }
         remove_hosts();
         for (int n = 1; n <= kHosts; ++n) {

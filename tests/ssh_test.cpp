@@ -31,12 +31,9 @@ class Ssh : public tt::Users {
         if (IsSkipped() || HasFailure()) {
             return;
         }
-        std::string missing = tt::Sshd::missing();
-        if (!missing.empty()) {
-            if (tt::in_ci()) {
-                FAIL() << "CI must run the SSH tests: " << missing;
-            }
-            GTEST_SKIP() << missing;
+        tt::require("the SSH tests", tt::Sshd::missing());
+        if (IsSkipped() || HasFailure()) {
+            return;
         }
         sshd_ = std::make_unique<tt::Sshd>();
     }
@@ -497,11 +494,9 @@ class SshHosts : public tt::Users {
         if (missing.empty() && std::system("ip netns add tt-probe && ip netns del tt-probe") != 0) {
             missing = "cannot make network namespaces here";
         }
-        if (!missing.empty()) {
-            if (tt::in_ci()) {
-                FAIL() << "CI must run the multi-host SSH test: " << missing;
-            }
-            GTEST_SKIP() << missing;
+        tt::require("the multi-host SSH test", missing);
+        if (IsSkipped() || HasFailure()) {
+            return;
         }
         remove_hosts();
         // This namespace routes between the hosts (ssh via ssh).

@@ -27,6 +27,19 @@ inline bool in_ci() {
     return ci != nullptr && std::string(ci) == "true";
 }
 
+// In a fixture's SetUp: when `missing` says why `what` cannot run here, skips
+// the test, or under CI (which must run everything) fails it. The caller
+// then returns if IsSkipped() or HasFailure().
+inline void require(const std::string& what, const std::string& missing) {
+    if (missing.empty()) {
+        return;
+    }
+    if (in_ci()) {
+        FAIL() << "CI must run " << what << ": " << missing;
+    }
+    GTEST_SKIP() << missing;
+}
+
 // Tests that switch users: skipped without root or without the users (run
 // them through ctest, which sets the users up), never skipped under CI.
 class Users : public ::testing::Test {
@@ -40,12 +53,7 @@ class Users : public ::testing::Test {
         } else if (::access("/usr/bin/sudo", X_OK) != 0) {
             missing = "sudo is not installed";
         }
-        if (!missing.empty()) {
-            if (in_ci()) {
-                FAIL() << "CI must run the sudo/su tests: " << missing;
-            }
-            GTEST_SKIP() << missing;
-        }
+        require("the sudo/su tests", missing);
     }
 
     // A fresh cache directory for `user`, to pass as XDG_CACHE_HOME.

@@ -2,8 +2,14 @@
 
 namespace tether::cli {
 
-Connector::Connector(Router& router, ConnectSettings settings)
-    : router_(router), settings_(std::move(settings)) {}
+Connector::Connector(Router& router, ConnectSettings settings, const std::vector<Target>& targets)
+    : router_(router), settings_(std::move(settings)) {
+    for (const Target& t : targets) {
+        for (std::size_t n = 1; n <= t.hops.size(); ++n) {
+            ++started_[t.prefix(n)].users;
+        }
+    }
+}
 
 Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
     switch (hop.method) {
@@ -37,7 +43,7 @@ Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
     throw std::logic_error("unknown method");
 }
 
-std::vector<Context> Connector::open(const Target& target) {
+std::vector<Context> Connector::open(const Target& target, std::vector<Context>* reached) {
     std::vector<Context> contexts;
     std::optional<Context> via;
     for (std::size_t i = 0; i < target.hops.size(); ++i) {
@@ -45,12 +51,11 @@ std::vector<Context> Connector::open(const Target& target) {
         std::optional<std::promise<Context>> mine;
         {
             std::lock_guard lock(mutex_);
-            Started& s = started_[target.prefix(i + 1)];
+            Started& s = started_.at(target.prefix(i + 1));
             if (!s.context.valid()) {
                 mine.emplace();
                 s.context = mine->get_future().share();
             }
-            ++s.users;
             future = s.context;
         }
         if (mine) {
@@ -63,10 +68,9 @@ std::vector<Context> Connector::open(const Target& target) {
         try {
             via = future.get();
         } catch (...) {
-            // This target is done with the hops it took so far, this one too.
-            Target taken = target;
-            taken.hops.resize(i + 1);
-            release(taken);
+            if (reached) {
+                *reached = contexts;
+            }
             throw;
         }
         contexts.push_back(*via);
@@ -74,7 +78,7 @@ std::vector<Context> Connector::open(const Target& target) {
     return contexts;
 }
 
-void Connector::release(const Target& target) {
+void Connector::release(const Target& target) noexcept {
     std::vector<Context> unused;
     {
         std::lock_guard lock(mutex_);
@@ -83,17 +87,24 @@ void Connector::release(const Target& target) {
             if (it == started_.end() || --it->second.users > 0) {
                 continue;
             }
-            try {
-                unused.push_back(it->second.context.get());  // ready: its user waited for it
-            } catch (const std::exception&) {
-                // It never started: nothing to shut down.
+            // Every user is done, so a start that began has ended.
+            if (it->second.context.valid()) {
+                try {
+                    unused.push_back(it->second.context.get());
+                } catch (const std::exception&) {
+                    // It never started: nothing to shut down.
+                }
             }
             started_.erase(it);
         }
     }
     // Deepest first, so a context is gone before the one it was started from.
+    // One that does not go in time is left to the router's own shutdown.
     for (const Context& c : unused) {
-        c.shutdown(true);
+        try {
+            c.shutdown(true);
+        } catch (const std::exception&) {
+        }
     }
 }
 

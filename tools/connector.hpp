@@ -1,7 +1,8 @@
 // Starts the contexts of targets. Hops that several targets share (the
-// `ssh:web1` of `ssh:web1/sudo:root` and `ssh:web1/sudo:app`) are started once
-// and shut down when the last target using them is done. Resource; thread
-// safety: open/release from any thread; open blocks while a hop starts.
+// `ssh:web1` of `ssh:web1/sudo:root` and `ssh:web1/sudo:app`) are started once,
+// kept up until every target that names them is done, and then shut down; a
+// hop that failed is not tried again. Resource; thread safety: open and
+// release from any thread; open blocks while a hop starts.
 #pragma once
 
 #include <chrono>
@@ -29,20 +30,23 @@ struct ConnectSettings {
 
 class Connector {
   public:
-    Connector(Router& router, ConnectSettings settings);
+    // `targets`: every target of the run, each to be released once.
+    Connector(Router& router, ConnectSettings settings, const std::vector<Target>& targets);
     Connector(const Connector&) = delete;
     Connector& operator=(const Connector&) = delete;
 
     // One context per hop of `target`, first to last. Throws the ConnectError
-    // of the first hop that could not start.
-    std::vector<Context> open(const Target& target);
-    // `target` (opened with open) is done with its hops.
-    void release(const Target& target);
+    // of the first hop that could not start; `reached` then holds the
+    // contexts of the hops before it.
+    std::vector<Context> open(const Target& target, std::vector<Context>* reached = nullptr);
+    // `target` is done with its hops, whether it opened them, failed, or
+    // never tried. Hops no other target needs any more are shut down.
+    void release(const Target& target) noexcept;
 
   private:
     struct Started {
-        std::shared_future<Context> context = {};
-        int users = 0;
+        std::shared_future<Context> context = {};  // invalid until first opened
+        int users = 0;                             // targets not yet released
     };
     Context start(const Hop& hop, const std::optional<Context>& via);
 
@@ -50,6 +54,20 @@ class Connector {
     ConnectSettings settings_;
     std::mutex mutex_;
     std::map<std::string, Started> started_;
+};
+
+// Releases a target's hops at the end of a scope: a worker takes one first
+// thing, so every path out of its work releases exactly once.
+class Release {
+  public:
+    Release(Connector& connector, const Target& target) : connector_(connector), target_(target) {}
+    ~Release() { connector_.release(target_); }
+    Release(const Release&) = delete;
+    Release& operator=(const Release&) = delete;
+
+  private:
+    Connector& connector_;
+    const Target& target_;
 };
 
 }  // namespace tether::cli

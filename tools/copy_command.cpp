@@ -131,11 +131,16 @@ int run_copy(Run& run) {
         const Target& target = run.targets[i];
         auto started = Clock::now();
         Outcome& outcome = outcomes[i];
+        Release release(run.connector, target);
         std::vector<Context> hops;
-        try {
-            hops = run.connector.open(target);
-        } catch (const std::exception& e) {
-            outcome = {.status = Status::unreachable, .error = connect_failure(e)};
+        if (interrupted()) {
+            outcome = {.status = Status::interrupted, .error = "not started"};
+        } else {
+            try {
+                hops = run.connector.open(target);
+            } catch (const std::exception& e) {
+                outcome = {.status = Status::unreachable, .error = connect_failure(e)};
+            }
         }
         if (!hops.empty()) {
             try {
@@ -151,7 +156,6 @@ int run_copy(Run& run) {
                 outcome = {.status = interrupted() ? Status::interrupted : Status::failed,
                            .error = e.what()};
             }
-            run.connector.release(target);
         }
         outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
         if (!outcome.error.empty()) {

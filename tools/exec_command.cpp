@@ -55,6 +55,11 @@ void run_one(const Target& target, const std::vector<std::string>& argv, Connect
         }
         console.finished(status != Status::ok);
     };
+    Release release(connector, target);
+    if (interrupted()) {
+        finish(Status::interrupted, "not started");
+        return;
+    }
     std::vector<Context> hops;
     try {
         hops = connector.open(target);
@@ -65,7 +70,7 @@ void run_one(const Target& target, const std::vector<std::string>& argv, Connect
     Context& context = hops.back();
     try {
         if (interrupted()) {
-            finish(Status::interrupted, "");
+            finish(Status::interrupted, "not started");
         } else {
             std::uint64_t job = context.call(exec_start, argv);
             while (true) {
@@ -98,7 +103,6 @@ void run_one(const Target& target, const std::vector<std::string>& argv, Connect
     } catch (const std::exception& e) {
         finish(Status::failed, e.what());
     }
-    connector.release(target);
 }
 
 std::string to_json(const Target& target, const Outcome& o, const Captured& captured) {

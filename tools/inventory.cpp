@@ -73,8 +73,17 @@ Inventory Inventory::parse(std::string_view text, const std::string& origin) {
     for (const std::string& raw : split(text, '\n')) {
         ++number;
         auto where = [&] { return origin + ":" + std::to_string(number) + ": "; };
-        std::string_view line = trim(raw);
-        if (line.empty() || line.front() == '#' || line.front() == ';') {
+        std::string_view line = raw;
+        // A comment runs from a '#' at the start or after a blank to the end.
+        for (std::size_t at = line.find('#'); at != std::string_view::npos;
+             at = line.find('#', at + 1)) {
+            if (at == 0 || line[at - 1] == ' ' || line[at - 1] == '\t') {
+                line = line.substr(0, at);
+                break;
+            }
+        }
+        line = trim(line);
+        if (line.empty() || line.front() == ';') {
             continue;
         }
         if (line.front() == '[') {
@@ -192,8 +201,10 @@ Target resolve_one(const std::string& text, const Inventory& inventory) {
 }  // namespace
 
 std::vector<Target> resolve_targets(const std::vector<std::string>& arguments,
-                                    const Inventory& inventory) {
+                                    const Inventory& inventory,
+                                    std::vector<std::size_t>* argument_of) {
     std::vector<Target> targets;
+    std::size_t index = 0;
     auto add = [&](Target target) {
         int seen = 0;
         std::string base = target.name;
@@ -205,8 +216,12 @@ std::vector<Target> resolve_targets(const std::vector<std::string>& arguments,
             target.name = base + "#" + std::to_string(target.instance);
         }
         targets.push_back(std::move(target));
+        if (argument_of) {
+            argument_of->push_back(index);
+        }
     };
-    for (const std::string& argument : arguments) {
+    for (; index < arguments.size(); ++index) {
+        const std::string& argument = arguments[index];
         for (const std::string& text : split(argument, ',')) {
             if (text.empty()) {
                 throw UsageError("an empty target in '" + argument + "'");

@@ -49,8 +49,11 @@ class Inventory {
 // stands for the group's entries (skipping those already named), an
 // inventory host stands for `ssh:HOST` with its options, and an SSH hop whose
 // host is an inventory host takes that host's address, port, user and key.
-// Targets written twice stay, the second named `NAME#2`. Throws UsageError.
+// Targets written twice stay, the second named `NAME#2`. `argument_of`, if
+// given, gets for each target the index of the argument it came from.
+// Throws UsageError.
 std::vector<Target> resolve_targets(const std::vector<std::string>& arguments,
-                                    const Inventory& inventory);
+                                    const Inventory& inventory,
+                                    std::vector<std::size_t>* argument_of = nullptr);
 
 }  // namespace tether::cli

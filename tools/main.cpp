@@ -1,6 +1,7 @@
 // tether: run commands, copy files and look at contexts across many targets
 // from the shell. An ordinary tether program: the same binary is the child
 // in every target (tools/remote.cpp holds the functions it calls there).
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -19,17 +20,20 @@ using namespace tether::cli;
 // copy's TARGETS:/DEST arguments: the targets of each, each with its path.
 void resolve_copy(const std::vector<std::string>& arguments, const Inventory& inventory,
                   std::vector<Target>& targets, std::vector<std::string>& destinations) {
+    std::vector<std::string> written, paths;
     for (const std::string& argument : arguments) {
         auto split = argument.find(":/");
         if (split == std::string::npos || split == 0) {
             throw UsageError("copy destination '" + argument +
                              "' is written TARGETS:/ABSOLUTE/PATH");
         }
-        std::vector<Target> some = resolve_targets({argument.substr(0, split)}, inventory);
-        for (Target& t : some) {
-            targets.push_back(std::move(t));
-            destinations.push_back(argument.substr(split + 1));
-        }
+        written.push_back(argument.substr(0, split));
+        paths.push_back(argument.substr(split + 1));
+    }
+    std::vector<std::size_t> argument_of;
+    targets = resolve_targets(written, inventory, &argument_of);
+    for (std::size_t index : argument_of) {
+        destinations.push_back(paths[index]);
     }
 }
 
@@ -74,7 +78,7 @@ int run(const CommandLine& line) {
     int status = 0;
     {
         tether::Router router(broker);
-        Connector connector(router, settings);
+        Connector connector(router, settings, targets);
         Run run{line, std::move(targets), connector, router, std::move(destinations)};
         if (line.command == "exec") {
             status = run_exec(run);
@@ -93,7 +97,14 @@ int run(const CommandLine& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Ctrl-C on a terminal signals the whole foreground process group, local
+    // contexts and sudo included. Contexts ignore it (this is still their
+    // main) and leave stopping to the tool, which then stops every target.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
     tether::init(argc, argv);  // started as a child: serves its parent, never returns
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGHUP, SIG_DFL);
     try {
         CommandLine line = parse_command_line(argc, argv);
         if (line.help) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 #include "tools/target.hpp"
@@ -37,6 +38,16 @@ Secret read_line(int fd, const std::string& what) {
     return secret;
 }
 
+// The terminal as it was before the prompt, for a Ctrl-C during it.
+int g_prompt_tty = -1;
+termios g_prompt_saved{};
+
+void restore_and_quit(int) {
+    ::tcsetattr(g_prompt_tty, TCSAFLUSH, &g_prompt_saved);  // async-signal-safe
+    [[maybe_unused]] ssize_t ignored = ::write(g_prompt_tty, "\n", 1);
+    _exit(130);
+}
+
 }  // namespace
 
 Secret ask_password(const std::string& prompt) {
@@ -49,24 +60,33 @@ Secret ask_password(const std::string& prompt) {
     [[maybe_unused]] ssize_t ignored = ::write(tty, prompt.data(), prompt.size());
     termios saved{};
     bool restore = ::tcgetattr(tty, &saved) == 0;
+    struct sigaction quit {
+    }, old_int{}, old_term{};
     if (restore) {
+        g_prompt_tty = tty;
+        g_prompt_saved = saved;
+        quit.sa_handler = restore_and_quit;
+        ::sigaction(SIGINT, &quit, &old_int);
+        ::sigaction(SIGTERM, &quit, &old_term);
         termios quiet = saved;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         quiet.c_lflag |= ECHONL;
         ::tcsetattr(tty, TCSAFLUSH, &quiet);
     }
+    auto done = [&] {
+        if (restore) {
+            ::tcsetattr(tty, TCSAFLUSH, &saved);
+            ::sigaction(SIGINT, &old_int, nullptr);
+            ::sigaction(SIGTERM, &old_term, nullptr);
+        }
+        ::close(tty);
+    };
     try {
         Secret secret = read_line(tty, "the terminal");
-        if (restore) {
-            ::tcsetattr(tty, TCSAFLUSH, &saved);
-        }
-        ::close(tty);
+        done();
         return secret;
     } catch (...) {
-        if (restore) {
-            ::tcsetattr(tty, TCSAFLUSH, &saved);
-        }
-        ::close(tty);
+        done();
         throw;
     }
 }

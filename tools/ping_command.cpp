@@ -43,11 +43,16 @@ std::string measure(const std::vector<Context>& hops, double& round_trip_ms) {
 
 void ping_one(const Target& target, Connector& connector, Console& console, Outcome& outcome) {
     auto started = Clock::now();
+    Release release(connector, target);
     std::vector<Context> hops;
-    try {
-        hops = connector.open(target);
-    } catch (const std::exception& e) {
-        outcome = {.status = Status::unreachable, .error = connect_failure(e)};
+    if (interrupted()) {
+        outcome = {.status = Status::interrupted, .error = "not started"};
+    } else {
+        try {
+            hops = connector.open(target);
+        } catch (const std::exception& e) {
+            outcome = {.status = Status::unreachable, .error = connect_failure(e)};
+        }
     }
     if (!hops.empty()) {
         double connect_ms = ms_since(started);
@@ -62,7 +67,6 @@ void ping_one(const Target& target, Connector& connector, Console& console, Outc
         } catch (const std::exception& e) {
             outcome = {.status = Status::failed, .error = e.what()};
         }
-        connector.release(target);
     }
     outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (!outcome.error.empty()) {

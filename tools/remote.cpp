@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <stdexcept>
 
 #include "parent/sha256.hpp"
@@ -55,7 +55,42 @@ class Fd {
     int fd_ = -1;
 };
 
+// The numbered things a context keeps between calls (running commands, files
+// being copied). Used on the context's main thread only, where calls run one
+// at a time; what is left when the context exits is destroyed with it.
+template <class T>
+class Numbered {
+  public:
+    std::uint64_t add(std::unique_ptr<T> item) {
+        items_.emplace(++last_, std::move(item));
+        return last_;
+    }
+    // The item, or nullptr.
+    T* find(std::uint64_t number) {
+        auto it = items_.find(number);
+        return it == items_.end() ? nullptr : it->second.get();
+    }
+    void remove(std::uint64_t number) { items_.erase(number); }
+
+  private:
+    std::map<std::uint64_t, std::unique_ptr<T>> items_;
+    std::uint64_t last_ = 0;
+};
+
+// A command started by exec_start. It dies with the context:
+// PR_SET_PDEATHSIG for the command itself, and here, on a normal exit, its
+// whole process group.
 struct Job {
+    Job() = default;
+    Job(const Job&) = delete;
+    Job& operator=(const Job&) = delete;
+    ~Job() {
+        if (pid > 0 && !exited) {
+            ::killpg(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+
     pid_t pid = -1;
     Fd pidfd;
     Fd out;
@@ -63,6 +98,19 @@ struct Job {
     bool exited = false;
     int status = 0;
 };
+
+Numbered<Job>& jobs() {
+    static Numbered<Job> instance;
+    return instance;
+}
+
+Job& job_numbered(std::uint64_t number) {
+    Job* job = jobs().find(number);
+    if (!job) {
+        throw std::runtime_error("no job " + std::to_string(number) + " here");
+    }
+    return *job;
+}
 
 // Reads what `fd` has now, up to the chunk limit; closes it at EOF.
 void drain(Fd& fd, std::string& into) {
@@ -102,46 +150,6 @@ ExecOutput report(Job& job, bool force_done) {
         }
     }
     return o;
-}
-
-// Jobs die with the context: PR_SET_PDEATHSIG for the command itself, and on
-// a normal exit the whole process group of each job.
-class Jobs {
-  public:
-    ~Jobs() {
-        for (auto& [number, job] : jobs_) {
-            ::killpg(job.pid, SIGKILL);
-            reap(job, 0);
-        }
-    }
-    std::uint64_t add(Job job) {
-        std::lock_guard lock(mutex_);
-        jobs_.emplace(++last_, std::move(job));
-        return last_;
-    }
-    // The job, or throws.
-    Job& get(std::uint64_t number) {
-        auto it = jobs_.find(number);
-        if (it == jobs_.end()) {
-            throw std::runtime_error("no job " + std::to_string(number) + " here");
-        }
-        return it->second;
-    }
-    void remove(std::uint64_t number) {
-        std::lock_guard lock(mutex_);
-        jobs_.erase(number);
-    }
-    std::mutex& mutex() { return mutex_; }
-
-  private:
-    std::mutex mutex_;
-    std::map<std::uint64_t, Job> jobs_;
-    std::uint64_t last_ = 0;
-};
-
-Jobs& jobs() {
-    static Jobs instance;
-    return instance;
 }
 
 // Where execv will find `name`, as execvp would look; empty if nowhere.
@@ -230,7 +238,7 @@ std::uint64_t exec_start(std::vector<std::string> argv) {
         for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) {
             ::signal(s, SIG_DFL);
         }
-        int null = ::open("/dev/null", O_RDONLY);
+        int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) {
             int e = errno;
             [[maybe_unused]] ssize_t ignored = ::write(failed[1], &e, sizeof e);
@@ -256,40 +264,33 @@ std::uint64_t exec_start(std::vector<std::string> argv) {
         errno = exec_errno;
         throw system_error("cannot run " + program);
     }
-    Job job;
-    job.pid = pid;
-    job.pidfd = Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (job.pidfd.get() < 0) {
-        ::killpg(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
+    auto job = std::make_unique<Job>();
+    job->pid = pid;  // from here on the job kills and reaps it if need be
+    job->pidfd = Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (job->pidfd.get() < 0) {
         throw system_error("pidfd_open");
     }
     ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
     ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
-    job.out = std::move(out_read);
-    job.err = std::move(err_read);
+    job->out = std::move(out_read);
+    job->err = std::move(err_read);
     return jobs().add(std::move(job));
 }
 
 ExecOutput exec_wait(std::uint64_t number, int wait_ms) {
-    Job* job;
-    {
-        std::lock_guard lock(jobs().mutex());
-        job = &jobs().get(number);
-    }
-    if (!job->exited) {
-        pollfd fds[3] = {{job->pidfd.get(), POLLIN, 0},
-                         {job->out.get(), POLLIN, 0},
-                         {job->err.get(), POLLIN, 0}};
+    Job& job = job_numbered(number);
+    if (!job.exited) {
+        pollfd fds[3] = {
+            {job.pidfd.get(), POLLIN, 0}, {job.out.get(), POLLIN, 0}, {job.err.get(), POLLIN, 0}};
         int n = ::poll(fds, 3, wait_ms);
         if (n < 0 && errno != EINTR) {
             throw system_error("poll");
         }
         if (fds[0].revents != 0) {
-            reap(*job, 0);
+            reap(job, 0);
         }
     }
-    ExecOutput o = report(*job, false);
+    ExecOutput o = report(job, false);
     if (o.done) {
         jobs().remove(number);
     }
@@ -297,19 +298,14 @@ ExecOutput exec_wait(std::uint64_t number, int wait_ms) {
 }
 
 ExecOutput exec_kill(std::uint64_t number, int grace_ms) {
-    Job* job;
-    {
-        std::lock_guard lock(jobs().mutex());
-        try {
-            job = &jobs().get(number);
-        } catch (const std::runtime_error&) {
-            return ExecOutput{.done = true};
-        }
+    Job* job = jobs().find(number);
+    if (!job) {
+        return ExecOutput{.done = true};
     }
     if (!job->exited) {
         ::killpg(job->pid, SIGTERM);
         pollfd fd{job->pidfd.get(), POLLIN, 0};
-        if (::poll(&fd, 1, grace_ms) == 0) {
+        if (::poll(&fd, 1, grace_ms) <= 0) {  // not gone in time (or EINTR: no waiting twice)
             ::killpg(job->pid, SIGKILL);
         }
         reap(*job, 0);
@@ -322,41 +318,34 @@ ExecOutput exec_kill(std::uint64_t number, int grace_ms) {
 
 namespace {
 
+// A file copy_open started: a temporary that goes away unless committed.
 struct PendingFile {
-    Fd fd = {};
-    std::string temporary = {};
-    std::string path = {};
+    PendingFile() = default;
+    PendingFile(const PendingFile&) = delete;
+    PendingFile& operator=(const PendingFile&) = delete;
+    ~PendingFile() {
+        if (!temporary.empty()) {
+            ::unlink(temporary.c_str());
+        }
+    }
+
+    Fd fd;
+    std::string temporary;  // empty once renamed into place
+    std::string path;
     std::uint32_t mode = 0644;
 };
 
-class Files {
-  public:
-    ~Files() {
-        for (auto& [number, file] : files_) {
-            ::unlink(file.temporary.c_str());
-        }
-    }
-    std::uint64_t add(PendingFile file) {
-        files_.emplace(++last_, std::move(file));
-        return last_;
-    }
-    PendingFile& get(std::uint64_t number) {
-        auto it = files_.find(number);
-        if (it == files_.end()) {
-            throw std::runtime_error("no file " + std::to_string(number) + " being copied here");
-        }
-        return it->second;
-    }
-    void remove(std::uint64_t number) { files_.erase(number); }
-
-  private:
-    std::map<std::uint64_t, PendingFile> files_;
-    std::uint64_t last_ = 0;
-};
-
-Files& files() {
-    static Files instance;
+Numbered<PendingFile>& files() {
+    static Numbered<PendingFile> instance;
     return instance;
+}
+
+PendingFile& file_numbered(std::uint64_t number) {
+    PendingFile* file = files().find(number);
+    if (!file) {
+        throw std::runtime_error("no file " + std::to_string(number) + " being copied here");
+    }
+    return *file;
 }
 
 std::string directory_of(const std::string& path) {
@@ -374,18 +363,21 @@ std::uint64_t copy_open(std::string path, std::uint32_t mode) {
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
         throw std::runtime_error(path + " is a directory");
     }
-    PendingFile file{.path = path, .mode = mode & 07777};
-    file.temporary = directory_of(path) + "/.tether-copy-XXXXXX";
-    int fd = ::mkostemp(file.temporary.data(), O_CLOEXEC);
+    auto file = std::make_unique<PendingFile>();
+    file->path = path;
+    file->mode = mode & 07777;
+    std::string temporary = directory_of(path) + "/.tether-copy-XXXXXX";
+    int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
     if (fd < 0) {
         throw system_error("cannot create a file in " + directory_of(path));
     }
-    file.fd = Fd(fd);
+    file->fd = Fd(fd);
+    file->temporary = std::move(temporary);
     return files().add(std::move(file));
 }
 
 void copy_write(std::uint64_t number, const Blob& bytes) {
-    PendingFile& file = files().get(number);
+    PendingFile& file = file_numbered(number);
     const char* p = bytes.data();
     std::size_t left = bytes.size();
     while (left > 0) {
@@ -404,7 +396,7 @@ void copy_write(std::uint64_t number, const Blob& bytes) {
 }
 
 void copy_commit(std::uint64_t number, std::string sha256_hex) {
-    PendingFile& file = files().get(number);
+    PendingFile& file = file_numbered(number);
     auto fail = [&](const std::string& why) {
         std::runtime_error e(why);
         copy_abort(number);
@@ -440,6 +432,7 @@ void copy_commit(std::uint64_t number, std::string sha256_hex) {
     if (::rename(file.temporary.c_str(), file.path.c_str()) != 0) {
         fail("cannot rename into " + file.path + ": " + std::strerror(errno));
     }
+    file.temporary.clear();
     Fd dir(::open(directory_of(file.path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) {
         ::fsync(dir.get());
@@ -448,9 +441,7 @@ void copy_commit(std::uint64_t number, std::string sha256_hex) {
 }
 
 void copy_abort(std::uint64_t number) {
-    PendingFile& file = files().get(number);
-    ::unlink(file.temporary.c_str());
-    files().remove(number);
+    files().remove(number);  // the temporary goes with it
 }
 
 TETHER_EXPORT(context_info);

@@ -7,6 +7,7 @@
 
 #include "tools/commands.hpp"
 #include "tools/fleet.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/remote.hpp"
 
 namespace tether::cli {
@@ -63,34 +64,37 @@ int run_tree(Run& run) {
             }
         }
     }
+    // Each hop that is up gets its name, user, host and pid; the hop that
+    // failed gets why; those behind it stay "not reached".
+    auto describe = [&](const Target& t, const std::vector<Context>& up) {
+        for (std::size_t h = 0; h < up.size(); ++h) {
+            ContextInfo info = up[h].call(context_info);
+            std::lock_guard lock(mutex);
+            nodes[t.prefix(h + 1)].label = up[h].name() + " (" + info.user + "@" + info.host +
+                                           " pid " + std::to_string(info.pid) + ")";
+        }
+    };
     for_each_target(n, run.line.forks, [&](std::size_t i) {
         const Target& t = run.targets[i];
+        Release release(run.connector, t);
+        if (interrupted()) {
+            outcomes[i] = {.status = Status::interrupted, .error = "not started"};
+            return;
+        }
+        std::vector<Context> up;
         try {
-            std::vector<Context> hops = run.connector.open(t);
-            try {
-                for (std::size_t h = 0; h < hops.size(); ++h) {
-                    ContextInfo info = hops[h].call(context_info);
-                    std::lock_guard lock(mutex);
-                    nodes[t.prefix(h + 1)].label = hops[h].name() + " (" + info.user + "@" +
-                                                   info.host + " pid " + std::to_string(info.pid) +
-                                                   ")";
-                }
-            } catch (const std::exception& e) {
-                outcomes[i] = {.status = Status::failed, .error = e.what()};
-            }
-            run.connector.release(t);
+            up = run.connector.open(t, &up);
         } catch (const std::exception& e) {
             outcomes[i] = {.status = Status::unreachable, .error = connect_failure(e)};
-            // The first hop that is not up is the one that failed.
             std::lock_guard lock(mutex);
-            for (std::size_t h = 0; h < t.hops.size(); ++h) {
-                Node& node = nodes[t.prefix(h + 1)];
-                if (node.label == "not reached" || node.failed) {
-                    node.label = "unreachable: " + outcomes[i].error;
-                    node.failed = true;
-                    break;
-                }
-            }
+            Node& failed = nodes[t.prefix(up.size() + 1)];
+            failed.label = "unreachable: " + outcomes[i].error;
+            failed.failed = true;
+        }
+        try {
+            describe(t, up);
+        } catch (const std::exception& e) {
+            outcomes[i] = {.status = Status::failed, .error = e.what()};
         }
     });
     std::string out;
