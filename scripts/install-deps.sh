@@ -14,6 +14,7 @@ packages=(
     libssh-dev              # SSH contexts (headers; libssh-4 is loaded at run time)
     openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
     python3-mitogen         # bench/mitogen_bench.py's smoke test (bench/compare's Mitogen side)
+    graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
     "$@"
 )
 

@@ -57,7 +57,6 @@ Secret ask_password(const std::string& prompt) {
             "cannot ask for a password: no terminal (use --pass-fd or "
             "--become-pass-fd)");
     }
-    [[maybe_unused]] ssize_t ignored = ::write(tty, prompt.data(), prompt.size());
     termios saved{};
     bool restore = ::tcgetattr(tty, &saved) == 0;
     struct sigaction quit {
@@ -73,6 +72,9 @@ Secret ask_password(const std::string& prompt) {
         quiet.c_lflag |= ECHONL;
         ::tcsetattr(tty, TCSAFLUSH, &quiet);
     }
+    // Echo goes off before the prompt shows: what is typed at it is not
+    // flushed, and never shown.
+    [[maybe_unused]] ssize_t ignored = ::write(tty, prompt.data(), prompt.size());
     auto done = [&] {
         if (restore) {
             ::tcsetattr(tty, TCSAFLUSH, &saved);
