@@ -18,7 +18,6 @@
 namespace tether::detail {
 namespace {
 
-constexpr std::size_t kReadBuffer = 256 * 1024;
 constexpr int kMaxIov = 64;
 // A batch holds back at most this many frames per stream (one sendmsg's worth).
 constexpr std::size_t kMaxBatchedFrames = kMaxIov / 2;
@@ -96,11 +95,7 @@ Stream::Kind Stream::kind_of(int fd) {
 
 Stream::Stream(BrokerImpl& broker, int fd, std::string name, std::size_t max_message_size,
                int write_fd)
-    : broker_(broker),
-      socket_(broker.io(), fd),
-      name_(std::move(name)),
-      max_message_size_(max_message_size),
-      in_(new unsigned char[kReadBuffer]) {
+    : broker_(broker), socket_(broker.io(), fd), name_(std::move(name)), reader_(max_message_size) {
     socket_.non_blocking(true);
     read_is_socket_ = kind_of(fd) == Kind::socket;
     write_kind_ = kind_of(fd);
@@ -134,10 +129,7 @@ bool Stream::closed() const {
 // time, and a read loop then ends with one more read that returns EAGAIN: one
 // system call per message saved.
 void Stream::arm_read() {
-    boost::asio::mutable_buffer into =
-        big_ ? boost::asio::buffer(big_->payload.data() + big_filled_,
-                                   big_->payload.size() - big_filled_)
-             : boost::asio::buffer(in_.get() + in_len_, kReadBuffer - in_len_);
+    boost::asio::mutable_buffer into = boost::asio::buffer(reader_.space(), reader_.space_size());
     socket_.async_read_some(
         into, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
             self->on_read(ec, n);
@@ -159,66 +151,18 @@ void Stream::on_read(const boost::system::error_code& ec, std::size_t n) {
         close_on_broker("read failed: " + ec.message());
         return;
     }
-    if (big_) {
-        big_filled_ += n;
-        if (big_filled_ == big_->payload.size()) {
-            Message m = std::move(*big_);
-            big_.reset();
-            deliver(std::move(m));
-        }
-    } else {
-        in_len_ += n;
-        if (!parse()) {
-            return;
-        }
+    std::optional<std::string> bad = reader_.received(n, [this](Message&& m) {
+        deliver(std::move(m));
+        return !closed();
+    });
+    if (bad) {
+        TETHER_LOG(LogLevel::error, "tether.stream", name_, ": closing: ", *bad);
+        close_on_broker(*bad);
+        return;
     }
     if (!closed()) {
         arm_read();
     }
-}
-
-bool Stream::parse() {
-    std::size_t pos = 0;
-    while (in_len_ - pos >= kHeaderSize) {
-        Header h = decode_header(&in_[pos]);
-        if (auto why = check_header(h, max_message_size_)) {
-            TETHER_LOG(LogLevel::error, "tether.stream", name_, ": closing: ", *why);
-            close_on_broker(*why);
-            return false;
-        }
-        Message m;
-        m.dst = h.dst;
-        m.src = h.src;
-        m.auth = h.auth;
-        m.handle = h.handle;
-        m.reply_to = h.reply_to;
-        m.flags = h.flags;
-        std::size_t have = in_len_ - pos - kHeaderSize;
-        if (have >= h.length) {
-            m.payload.assign(reinterpret_cast<const char*>(&in_[pos + kHeaderSize]), h.length);
-            pos += kHeaderSize + h.length;
-            deliver(std::move(m));
-            if (closed()) {
-                return false;
-            }
-        } else if (kHeaderSize + h.length > kReadBuffer) {
-            // Larger than the buffer: read the rest straight into the payload
-            // (its length was checked against max_message_size above).
-            m.payload.resize(h.length);
-            std::memcpy(m.payload.data(), &in_[pos + kHeaderSize], have);
-            big_ = std::move(m);
-            big_filled_ = have;
-            pos = in_len_;
-            break;
-        } else {
-            break;
-        }
-    }
-    if (pos > 0) {
-        std::memmove(in_.get(), in_.get() + pos, in_len_ - pos);
-        in_len_ -= pos;
-    }
-    return true;
 }
 
 void Stream::log_io(const char* direction, const Message& m) const {
@@ -376,7 +320,7 @@ void Stream::close_on_broker(const std::string& reason) {
         }
     }
     drained_.notify_all();
-    big_.reset();
+    reader_.reset();
     TETHER_LOG(LogLevel::debug, "tether.stream", name_, ": closed: ", reason);
     if (owner_ != nullptr) {
         StreamOwner* owner = owner_;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/frame_reader.hpp"
 #include "core/message.hpp"
 
 namespace tether::detail {
@@ -129,7 +130,6 @@ class Stream : public std::enable_shared_from_this<Stream> {
     void arm_read();
     void on_read(const boost::system::error_code& ec, std::size_t n);
     // Returns false when the stream closed while parsing.
-    bool parse();
     void deliver(Message message);
     void log_io(const char* direction, const Message& message) const;
     // Queues a frame, then writes unless a WriteBatch holds it back; false if
@@ -152,19 +152,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
     bool read_is_socket_ = true;
     Kind write_kind_ = Kind::socket;
     std::string name_;
-    std::size_t max_message_size_;
     StreamOwner* owner_ = nullptr;
     bool debug_ = false;
 
     // Read side: broker thread only.
-    // kReadBuffer bytes, not zero-filled: a page is touched only once a read
-    // reaches it (a zero-filled buffer cost every start 64 page faults on
-    // each side).
-    std::unique_ptr<unsigned char[]> in_;
-    std::size_t in_len_ = 0;
-    std::optional<Message> big_;  // a large payload read straight into place
-    std::size_t big_filled_ = 0;
-    bool reading_ = false;
+    FrameReader reader_;
 
     // Write side.
     mutable std::mutex write_mutex_;

@@ -1,5 +1,7 @@
 #include "parent/bootstrap_session.hpp"
 
+#include "parent/marker_line.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -84,18 +86,9 @@ void BootstrapSession::arm_read() {
 }
 
 void BootstrapSession::on_data(std::size_t size) {
-    text_.append(buffer_, size);
-    std::size_t start = 0;
-    for (std::size_t nl; (nl = text_.find('\n', start)) != std::string::npos; start = nl + 1) {
-        if (!on_line(text_.substr(start, nl - start))) {
-            return;
-        }
-    }
-    text_.erase(0, start);
-    if (text_.size() > kMaxLine) {
-        if (!on_line(std::exchange(text_, {}))) {
-            return;
-        }
+    if (!take_lines(text_, std::string_view(buffer_, size), kMaxLine,
+                    [this](std::string line) { return on_line(std::move(line)); })) {
+        return;
     }
     if (dialog_on_stream_ && !text_.empty()) {
         PasswordDialog::Step step = dialog_->on_pending(text_);
@@ -119,17 +112,12 @@ bool BootstrapSession::on_line(std::string line) {
     if (!line.empty() && line.back() == '\r') {
         line.pop_back();
     }
-    std::string prefix = plan_.marker + " ";
-    auto at = line.find(prefix);
-    if (at != std::string::npos) {
+    if (std::optional<MarkerLine> m = parse_marker_line(line, plan_.marker)) {
         // Output without a final newline (a login shell's) may run into it.
-        if (at > 0) {
-            events_.output(line.substr(0, at));
+        if (!m->before.empty()) {
+            events_.output(m->before);
         }
-        std::string rest = line.substr(at + prefix.size());
-        auto space = rest.find(' ');
-        std::string word = rest.substr(0, space);
-        return on_marker(word, space == std::string::npos ? "" : rest.substr(space + 1));
+        return on_marker(m->word, m->rest);
     }
     events_.output(line);
     if (dialog_on_stream_) {
@@ -170,10 +158,9 @@ bool BootstrapSession::on_marker(const std::string& word, const std::string& res
     }
     if (word == "FAIL") {
         // "<phase>: <why>", from the script itself.
-        auto colon = rest.find(':');
-        std::string phase = rest.substr(0, colon);
-        phase_ = phase;
-        fail(colon == std::string::npos ? rest : rest.substr(colon + 2));
+        ScriptFailure failure = parse_script_failure(rest);
+        phase_ = failure.phase;
+        fail(failure.why);
         return false;
     }
     if (word == "RUN") {

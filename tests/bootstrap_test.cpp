@@ -14,6 +14,7 @@
 
 #include "harness.hpp"
 #include "parent/bootstrap.hpp"
+#include "parent/marker_line.hpp"
 #include "parent/password_dialog.hpp"
 #include "parent/sha256.hpp"
 
@@ -98,6 +99,47 @@ TEST(PasswordDialog, FailureLinesAfterTheAnswerMeanAWrongPassword) {
     auto step = dialog.on_line("su: Authentication failure");
     EXPECT_EQ(step.kind, PasswordDialog::Step::fail);
     EXPECT_EQ(step.failure, "su: incorrect password (su: Authentication failure)");
+}
+
+TEST(MarkerLine, FindsTheMarkerAnywhereAndParsesWhatFollows) {
+    using tether::detail::parse_marker_line;
+    auto m = parse_marker_line("Last login: today" + std::string("MK SEND 1234\r"), "MK");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->before, "Last login: today");
+    EXPECT_EQ(m->word, "SEND");
+    EXPECT_EQ(m->rest, "1234");
+    EXPECT_EQ(parse_marker_line("MK RUN", "MK")->rest, "");
+    EXPECT_FALSE(parse_marker_line("MKRUN", "MK").has_value());
+    EXPECT_FALSE(parse_marker_line("nothing here", "MK").has_value());
+}
+
+TEST(MarkerLine, AFailureWithOrWithoutItsReason) {
+    using tether::detail::parse_script_failure;
+    auto f = parse_script_failure("exec: cannot run: not found");
+    EXPECT_EQ(f.phase, "exec");
+    EXPECT_EQ(f.why, "cannot run: not found");
+    // Ending at the colon threw std::out_of_range before (substr past the end).
+    f = parse_script_failure("exec:");
+    EXPECT_EQ(f.phase, "exec");
+    EXPECT_EQ(f.why, "");
+    EXPECT_EQ(parse_script_failure("odd").phase, "odd");
+}
+
+TEST(MarkerLine, LinesAreBoundedAndStopWhenAsked) {
+    std::string pending;
+    std::vector<std::string> lines;
+    auto keep = [&](std::string line) {
+        lines.push_back(std::move(line));
+        return true;
+    };
+    EXPECT_TRUE(tether::detail::take_lines(pending, "a\nb", 8, keep));
+    EXPECT_EQ(pending, "b");
+    EXPECT_TRUE(tether::detail::take_lines(pending, "cdefghijk", 8, keep));
+    EXPECT_EQ(lines, (std::vector<std::string>{"a", "bcdefghijk"})) << "cut at the bound";
+    EXPECT_EQ(pending, "");
+    EXPECT_FALSE(
+        tether::detail::take_lines(pending, "x\ny\nz", 8, [](std::string) { return false; }));
+    EXPECT_EQ(pending, "y\nz") << "what follows the stop stays";
 }
 
 TEST(BootstrapScript, IsOneLineOfValidShWithOnlyBracedExpansions) {
