@@ -196,6 +196,17 @@ void RouterCore::deliver_reply(Message m) {
     slot->deliver(Reply{m.dead(), std::move(m.payload)});
 }
 
+bool RouterCore::may_speak_for(std::uint32_t id, const Stream& stream) {
+    std::lock_guard lock(mutex_);
+    auto it = routes_.find(id);
+    if (it != routes_.end()) {
+        return it->second.get() == &stream;
+    }
+    // Not known here at all: a context still starting behind that stream
+    // (its stderr comes before its route). It cannot pass for a known one.
+    return id != identity_.id && !is_ancestor(id);
+}
+
 std::uint32_t RouterCore::allocate_id() {
     if (is_master()) {
         return next_id_.fetch_add(1, std::memory_order_relaxed);
@@ -542,7 +553,14 @@ void RouterCore::handle_local(Stream* from, Message m) {
                     break;
                 }
                 auto record = decode<LogRecord>(m.payload);
-                log_remote(record.level, name_of(record.origin), record.logger, record.text);
+                std::string about = name_of(record.origin);
+                if (from != nullptr && !from_parent && !may_speak_for(record.origin, *from)) {
+                    // A child speaks for itself and what is behind it: a
+                    // record about the master or another branch is shown
+                    // as the sender's own.
+                    about = name_of(m.src) + " (claiming " + about + ")";
+                }
+                log_remote(record.level, about, record.logger, record.text);
                 return;
             }
             case kAddRoute:

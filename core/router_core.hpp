@@ -79,6 +79,10 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void child_gone(std::uint32_t id);
     // A line from (or about) context `origin`: logged here in the master,
     // forwarded to the master elsewhere.
+    // Tests: the reply handle the next request from this router will get
+    // (what a hostile child would have to guess to forge a reply).
+    std::uint32_t next_reply_handle() const noexcept { return next_handle_.load(); }
+
     void log_from(std::uint32_t origin, int level, const std::string& logger,
                   const std::string& text);
 
@@ -106,6 +110,9 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
   private:
     std::shared_ptr<Stream> route_for(std::uint32_t dst);  // mutex_ held
     bool is_ancestor(std::uint32_t id) const;
+    // Whether a message from `stream` may be about context `id`: it is
+    // routed through that stream, or unknown here (still starting).
+    bool may_speak_for(std::uint32_t id, const Stream& stream);
     void handle_local(Stream* from, Message message);
     void forward(Stream& from, Message message);
     void deliver_reply(Message message);

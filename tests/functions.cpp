@@ -177,6 +177,20 @@ void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
     cc.router().core().parent_stream()->write_raw(std::move(bytes));
 }
 
+void write_raw_then_exit(tether::CallContext& cc, std::string bytes) {
+    auto parent = cc.router().core().parent_stream();
+    parent->write_raw(std::move(bytes));
+    parent->wait_flushed(std::chrono::seconds(10));
+    _exit(0);
+}
+
+int write_raw_then_return(tether::CallContext& cc, std::string bytes, int value) {
+    auto parent = cc.router().core().parent_stream();
+    parent->write_raw(std::move(bytes));
+    parent->wait_flushed(std::chrono::seconds(10));
+    return value;
+}
+
 std::string reply_too_large(int bytes) {
     return std::string(static_cast<std::size_t>(bytes), 'r');
 }
@@ -227,6 +241,8 @@ TETHER_EXPORT(tt::call_add_in_new_child);
 TETHER_EXPORT(tt::sleep_in);
 TETHER_EXPORT(tt::touch_and_sleep);
 TETHER_EXPORT(tt::write_raw_to_parent);
+TETHER_EXPORT(tt::write_raw_then_exit);
+TETHER_EXPORT(tt::write_raw_then_return);
 TETHER_EXPORT(tt::reply_too_large);
 TETHER_EXPORT(tt::nonblocking_stdio);
 TETHER_EXPORT(tt::on_main_thread);

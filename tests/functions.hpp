@@ -68,6 +68,12 @@ int touch_and_sleep(std::string marker, int ms);
 std::string temp_path(const std::string& stem);
 void wait_for_file(const std::string& path);
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
+// Writes `bytes` to the parent stream as they are, waits until they are out,
+// and exits at once: a context that dies in the middle of a frame.
+void write_raw_then_exit(tether::CallContext& cc, std::string bytes);
+// write_raw_to_parent, then returns `value`: bytes (a forged reply, say)
+// that reach the parent before this call's own reply.
+int write_raw_then_return(tether::CallContext& cc, std::string bytes, int value);
 std::string reply_too_large(int bytes);
 // Bit i set: fd i has O_NONBLOCK (fds 0, 1, 2).
 int nonblocking_stdio();

@@ -1,0 +1,135 @@
+// A child that speaks the protocol badly on purpose (tests/functions.cpp's
+// write_raw_* write bytes straight onto its parent stream). Each kind of bad
+// input closes only that stream or drops only that message, with a logged
+// reason; the master and every other context keep working; nothing already
+// accepted is lost.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "core/message.hpp"
+#include "core/protocol.hpp"
+#include "core/router_core.hpp"
+#include "functions.hpp"
+#include "harness.hpp"
+#include "tether/detail/wire.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// A frame as a hostile child writes it; `length` overrides the header's.
+std::string frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle, std::string payload,
+                  std::optional<std::uint32_t> length = std::nullopt) {
+    tether::detail::Message m;
+    m.dst = dst;
+    m.src = src;
+    m.auth = src;
+    m.handle = handle;
+    m.payload = std::move(payload);
+    auto header = tether::detail::encode_header(m);
+    std::string bytes(header.begin(), header.end());
+    if (length) {
+        for (int i = 0; i < 4; ++i) {  // little-endian, the header's last field
+            bytes[tether::detail::kHeaderSize - 4 + i] = static_cast<char>(*length >> (8 * i));
+        }
+    }
+    return bytes + m.payload;
+}
+
+std::string int_reply(int value) {
+    std::string payload;
+    tether::detail::encode_exact(payload, tether::detail::kReplyValue, value);
+    return payload;
+}
+
+// One context dies in the middle of a frame (`bytes`, then EOF): its pending
+// call fails at once, the others' calls are not disturbed.
+void dies_mid_frame(const std::string& bytes) {
+    tt::Master master;
+    tether::Context bad = master.router.local();
+    tether::Context good = master.router.local();
+    auto busy = good.call_async(tt::sleep_ms, 200);
+    auto dying = bad.call_async(tt::write_raw_then_exit, bytes);
+    try {
+        dying.get(30s);
+        ADD_FAILURE() << "no ChannelError";
+    } catch (const tether::ChannelError& e) {
+        EXPECT_EQ(e.context_name(), bad.name());
+    }
+    EXPECT_EQ(busy.get(30s), 200) << "accepted before, still delivered";
+    EXPECT_EQ(good.call(tt::add, 2, 3), 5);
+    EXPECT_THROW(bad.call(tt::add, 2, 3), tether::ChannelError);
+}
+
+}  // namespace
+
+TEST(Hostile, ATruncatedHeaderThenEofLosesOnlyThatContext) {
+    dies_mid_frame(frame(0, 1, 1000, "payload").substr(0, tether::detail::kHeaderSize / 2));
+}
+
+TEST(Hostile, ALengthPastTheEndThenEofLosesOnlyThatContext) {
+    dies_mid_frame(frame(0, 1, 1000, std::string(10, 'x'), 100));
+}
+
+TEST(Hostile, GarbageForATypedReplyFailsThatCallAndTheContextGoesOn) {
+    tt::Master master;
+    tether::Context x = master.router.local();
+    // The handle this very call will be answered on: the child answers it
+    // first, with a value cut short, then its real reply follows.
+    std::uint32_t handle = master.router.core().next_reply_handle();
+    auto forged = x.call_async(tt::write_raw_then_return,
+                               frame(0, x.id(), handle, int_reply(5).substr(0, 3)), 7);
+    try {
+        forged.get(30s);
+        FAIL() << "the garbage was taken for a value";
+    } catch (const tether::ChannelError& e) {
+        EXPECT_TRUE(tt::contains(e.reason(), "malformed reply")) << e.what();
+    }
+    // Its real reply came after and was dropped; the context goes on.
+    EXPECT_EQ(x.call(tt::add, 1, 2), 3);
+}
+
+TEST(Hostile, RepliesToHandlesItWasNeverGivenAreDroppedAndLogged) {
+    tt::LogCapture log;
+    tt::Master master;
+    tether::Context x = master.router.local();
+    tether::Context y = master.router.local();
+    std::uint32_t handle = master.router.core().next_reply_handle();
+    auto waiting = y.call_async(tt::sleep_ms, 300);  // answered on `handle`, by y only
+    // x answers y's call, and a handle nobody has.
+    x.call(tt::write_raw_to_parent,
+           frame(0, x.id(), handle, int_reply(666)) + frame(0, x.id(), 0x7ffffff0, int_reply(1)));
+    EXPECT_EQ(waiting.get(30s), 300) << "y's own answer, not x's";
+    EXPECT_EQ(x.call(tt::add, 1, 2), 3);
+    EXPECT_EQ(y.call(tt::add, 3, 4), 7);
+    EXPECT_GE(log.count("reply from unexpected context"), 1u) << log.text();
+}
+
+TEST(Hostile, AFloodOfLogRecordsIsAllLoggedWhileOthersAreServed) {
+    tt::LogCapture log;
+    tt::Master master;
+    tether::Context x = master.router.local();
+    tether::Context y = master.router.local();
+    constexpr int kRecords = 20000;
+    std::string flood;
+    for (int i = 0; i < kRecords; ++i) {
+        flood += frame(0, x.id(), tether::detail::kForwardLog,
+                       tether::detail::encode(tether::detail::LogRecord{
+                           x.id(), 2, "flood", "record " + std::to_string(i)}));
+    }
+    // A record about the master itself, forged: shown as x's own.
+    flood += frame(0, x.id(), tether::detail::kForwardLog,
+                   tether::detail::encode(tether::detail::LogRecord{0, 3, "forged", "hi"}));
+    auto flooding = x.call_async(tt::write_raw_to_parent, flood);
+    for (int i = 0; i < 200; ++i) {
+        ASSERT_EQ(y.call(tt::add, i, 1), i + 1);
+    }
+    flooding.get(120s);
+    EXPECT_EQ(x.call(tt::add, 1, 1), 2);
+    EXPECT_EQ(log.count(": flood: record "), static_cast<std::size_t>(kRecords))
+        << "every record accepted is logged";
+    EXPECT_EQ(log.count("tether.ctx." + x.name() + " (claiming "), 1u)
+        << log.text().substr(0, 2000);
+}
