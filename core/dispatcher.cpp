@@ -145,8 +145,9 @@ void Dispatcher::serve(Message call) {
                             "function '" + function + "' is not exported in " + core_.name(),
                             core_.name(), "");
         }
-        CallContext cc(router_, Context(core_.ref(call.src)),
-                       Context(core_.ref(core_.parent_ids().front())));
+        // The master (serving what allow_calls opened) is its own parent.
+        std::uint32_t parent = core_.is_master() ? core_.id() : core_.parent_ids().front();
+        CallContext cc(router_, Context(core_.ref(call.src)), Context(core_.ref(parent)));
         DecodeScope scope(core_.weak_from_this());
         WriteBatch::Suspend unbatched;
         invoke(cc, in, reply);

@@ -29,8 +29,19 @@ Router::Router(Broker& broker, RouterOptions options)
 Router::Router(std::shared_ptr<detail::RouterCore> core) : core_(std::move(core)) {}
 
 Router::~Router() {
+    core_->stop_serving_calls();
     core_->shutdown_children();
     core_->detach();
+}
+
+void Router::allow_calls_named(const std::string* name, CallerFilter from) {
+    if (name == nullptr) {
+        throw Error("tether: allow_calls: the function is not exported (TETHER_EXPORT)");
+    }
+    if (!core_->is_master()) {
+        throw Error("tether: allow_calls: only the master opens functions to calls");
+    }
+    core_->allow_calls(*name, std::move(from), *this);
 }
 
 Context Router::myself() const {

@@ -196,6 +196,55 @@ void RouterCore::deliver_reply(Message m) {
     slot->deliver(Reply{m.dead(), std::move(m.payload)});
 }
 
+bool RouterCore::may_call_master(const Message& call) {
+    std::string function;
+    try {
+        WireReader in(call.payload);
+        in(function);
+    } catch (const cereal::Exception&) {
+        return false;
+    }
+    std::function<bool(const tether::Context&)> from;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = open_functions_.find(function);
+        if (it == open_functions_.end()) {
+            return false;
+        }
+        from = it->second;
+    }
+    return !from || from(tether::Context(ref(call.auth)));
+}
+
+void RouterCore::allow_calls(const std::string& name,
+                             std::function<bool(const tether::Context&)> from,
+                             tether::Router& router) {
+    std::lock_guard lock(mutex_);
+    open_functions_[name] = std::move(from);
+    if (dispatcher_ == nullptr) {
+        dispatcher_ = std::make_shared<Dispatcher>(*this, router);
+        serving_thread_ = std::thread([dispatcher = dispatcher_] { dispatcher->run(); });
+    }
+}
+
+void RouterCore::stop_serving_calls() {
+    std::shared_ptr<Dispatcher> dispatcher;
+    {
+        std::lock_guard lock(mutex_);
+        if (!is_master()) {
+            return;  // a child's dispatcher is its main thread's, stopped there
+        }
+        open_functions_.clear();
+        dispatcher = std::move(dispatcher_);
+    }
+    if (dispatcher != nullptr) {
+        dispatcher->close(Dispatcher::Why::shutdown);
+    }
+    if (serving_thread_.joinable()) {
+        serving_thread_.join();
+    }
+}
+
 bool RouterCore::may_speak_for(std::uint32_t id, const Stream& stream) {
     std::lock_guard lock(mutex_);
     auto it = routes_.find(id);
@@ -525,7 +574,7 @@ void RouterCore::handle_local(Stream* from, Message m) {
     try {
         switch (m.handle) {
             case kCall: {
-                if (is_master() || !is_ancestor(m.auth)) {
+                if (is_master() ? !may_call_master(m) : !is_ancestor(m.auth)) {
                     TETHER_LOG(LogLevel::error, kLog, "refused by policy: call from ", m.src);
                     reply_dead(m, "refused by policy");
                     return;

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -21,6 +23,10 @@
 #include "core/stream.hpp"
 #include "tether/detail/reply_slot.hpp"
 #include "tether/options.hpp"
+
+namespace tether {
+class Router;
+}
 
 namespace tether::detail {
 
@@ -97,6 +103,13 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     // --- Child side ---
     void set_parent_stream(std::shared_ptr<Stream> stream);
     void set_dispatcher(std::shared_ptr<Dispatcher> dispatcher);
+    // Master: opens the exported function `name` to calls from its
+    // contexts (`from` decides per caller, empty: all), served by a
+    // dispatcher on a thread of its own, started by the first call here.
+    void allow_calls(const std::string& name, std::function<bool(const tether::Context&)> from,
+                     tether::Router& router);
+    // Closes them again and joins that thread. Idempotent.
+    void stop_serving_calls();
     // The stream to the parent (nullptr in the master). Tests use it to
     // speak the protocol badly on purpose.
     std::shared_ptr<Stream> parent_stream();
@@ -113,6 +126,8 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     // Whether a message from `stream` may be about context `id`: it is
     // routed through that stream, or unknown here (still starting).
     bool may_speak_for(std::uint32_t id, const Stream& stream);
+    // Master: whether `call` names a function allow_calls opened, to its caller.
+    bool may_call_master(const Message& call);
     void handle_local(Stream* from, Message message);
     void forward(Stream& from, Message message);
     void deliver_reply(Message message);
@@ -144,6 +159,9 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     std::map<std::uint32_t, std::shared_ptr<ChildLink>> links_;
     std::shared_ptr<Stream> parent_;
     std::shared_ptr<Dispatcher> dispatcher_;
+    // Master: the functions open to calls, and the thread serving them.
+    std::map<std::string, std::function<bool(const tether::Context&)>> open_functions_;
+    std::thread serving_thread_;
     bool closed_ = false;
 
     std::atomic<std::uint32_t> next_handle_{kFirstDynamicHandle};

@@ -173,6 +173,14 @@ void wait_for_file(const std::string& path) {
     ::unlink(path.c_str());
 }
 
+int add_in_parent(tether::CallContext& cc, int a, int b) {
+    return cc.parent().call(add, a, b);
+}
+
+std::string greet_in_parent(tether::CallContext& cc, std::string who) {
+    return cc.parent().call(greet, who);
+}
+
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
     cc.router().core().parent_stream()->write_raw(std::move(bytes));
 }
@@ -240,6 +248,8 @@ TETHER_EXPORT(tt::start_local_here);
 TETHER_EXPORT(tt::call_add_in_new_child);
 TETHER_EXPORT(tt::sleep_in);
 TETHER_EXPORT(tt::touch_and_sleep);
+TETHER_EXPORT(tt::add_in_parent);
+TETHER_EXPORT(tt::greet_in_parent);
 TETHER_EXPORT(tt::write_raw_to_parent);
 TETHER_EXPORT(tt::write_raw_then_exit);
 TETHER_EXPORT(tt::write_raw_then_return);

@@ -67,6 +67,10 @@ int touch_and_sleep(std::string marker, int ms);
 // Test-side helpers (not exported).
 std::string temp_path(const std::string& stem);
 void wait_for_file(const std::string& path);
+// Calls add / greet in this context's parent (the master refuses unless it
+// opened them with allow_calls).
+int add_in_parent(tether::CallContext& cc, int a, int b);
+std::string greet_in_parent(tether::CallContext& cc, std::string who);
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
 // Writes `bytes` to the parent stream as they are, waits until they are out,
 // and exits at once: a context that dies in the middle of a frame.

@@ -72,6 +72,51 @@ TEST(Router, TheMasterRunsNoCalls) {
               "refused by policy");
 }
 
+namespace {
+int not_exported(int x) {
+    return x;
+}
+// What a call that failed in the context said, or "served".
+template <class F>
+std::string failure_of(F call) {
+    try {
+        call();
+    } catch (const tether::CallError& e) {
+        return e.what();
+    }
+    return "served";
+}
+}  // namespace
+
+TEST(Router, TheMasterServesOnlyTheFunctionsItOpensToTheCallersItChooses) {
+    tt::LogCapture log;
+    tt::Master master;
+    tether::Context a = master.router.local();
+    tether::Context b = master.router.local();
+    // Closed by default: the child's own call into the master is refused.
+    EXPECT_TRUE(
+        tt::contains(failure_of([&] { a.call(tt::add_in_parent, 1, 2); }), "refused by policy"));
+    master.router.allow_calls(tt::add);
+    EXPECT_EQ(a.call(tt::add_in_parent, 1, 2), 3);
+    EXPECT_EQ(b.call(tt::add_in_parent, 2, 2), 4);
+    EXPECT_TRUE(tt::contains(failure_of([&] { a.call(tt::greet_in_parent, std::string("x")); }),
+                             "refused by policy"))
+        << "one function opened, not the others";
+    // greet: for a only.
+    master.router.allow_calls(tt::greet,
+                              [&](const tether::Context& caller) { return caller == a; });
+    EXPECT_EQ(a.call(tt::greet_in_parent, std::string("x")), tt::greet("x"));
+    EXPECT_TRUE(tt::contains(failure_of([&] { b.call(tt::greet_in_parent, std::string("x")); }),
+                             "refused by policy"));
+    // A child serves only its parent chain: its own child calling it is
+    // refused there, whatever the master opened.
+    tether::Context c = master.router.local({.via = a});
+    EXPECT_TRUE(tt::contains(failure_of([&] { c.call(tt::add_in_parent, 5, 5); }),
+                             a.name() + ": refused by policy"));
+    EXPECT_GE(log.count("refused by policy: call from "), 4u) << log.text();
+    EXPECT_THROW(master.router.allow_calls(not_exported), tether::Error);
+}
+
 TEST(Router, CallAfterShutdownWaitIsAChannelError) {
     tt::Master master;
     tether::Context child = master.router.local();

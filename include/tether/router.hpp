@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -75,6 +77,20 @@ class Router {
     std::vector<StartResult> start_all(const std::vector<ContextOptions>& options,
                                        std::size_t max_in_flight = 0);
 
+    // Who may call a function allow_calls opened: given the calling
+    // context, true to serve the call. Runs on the broker thread: it must
+    // not block or make calls.
+    using CallerFilter = std::function<bool(const Context& caller)>;
+
+    // The master serves no calls: a context calling into it gets
+    // ChannelError "refused by policy". This opens one exported function to
+    // calls from the contexts of this tree (`from`, if given, picks which).
+    // Opened functions run on a thread of the router's own, one call at a
+    // time in arrival order, until the router is destroyed. Master only;
+    // throws tether::Error in a child or for a function not exported.
+    template <class R, class... P>
+    void allow_calls(R (*function)(P...), CallerFilter from = {});
+
     // This process as a context (id 0 in the master).
     Context myself() const;
     const RouterOptions& options() const noexcept;
@@ -84,7 +100,14 @@ class Router {
     detail::RouterCore& core() noexcept { return *core_; }
 
   private:
+    void allow_calls_named(const std::string* name, CallerFilter from);
+
     std::shared_ptr<detail::RouterCore> core_;
 };
+
+template <class R, class... P>
+void Router::allow_calls(R (*function)(P...), CallerFilter from) {
+    allow_calls_named(detail::exported_name(detail::function_key(function)), std::move(from));
+}
 
 }  // namespace tether
