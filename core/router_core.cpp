@@ -213,7 +213,15 @@ bool RouterCore::may_call_master(const Message& call) {
         }
         from = it->second;
     }
-    return !from || from(tether::Context(ref(call.auth)));
+    try {
+        return !from || from(tether::Context(ref(call.auth)));
+    } catch (...) {
+        // The program's filter runs here, on the broker thread: nothing it
+        // throws may escape into the event loop.
+        TETHER_LOG(LogLevel::error, kLog, "the allow_calls filter of ", function,
+                   " threw: refusing the call");
+        return false;
+    }
 }
 
 void RouterCore::allow_calls(const std::string& name,

@@ -115,6 +115,12 @@ TEST(Router, TheMasterServesOnlyTheFunctionsItOpensToTheCallersItChooses) {
                              a.name() + ": refused by policy"));
     EXPECT_GE(log.count("refused by policy: call from "), 4u) << log.text();
     EXPECT_THROW(master.router.allow_calls(not_exported), tether::Error);
+    // A filter that throws refuses, and the master goes on.
+    master.router.allow_calls(
+        tt::add, [](const tether::Context&) -> bool { throw std::runtime_error("filter bug"); });
+    EXPECT_TRUE(
+        tt::contains(failure_of([&] { a.call(tt::add_in_parent, 1, 2); }), "refused by policy"));
+    EXPECT_EQ(a.call(tt::add, 1, 2), 3);
 }
 
 TEST(Router, CallAfterShutdownWaitIsAChannelError) {
