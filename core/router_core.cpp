@@ -507,13 +507,15 @@ void RouterCore::on_message(Stream& from, Message m) {
         // act only under the authority of one of those (never, say, the
         // master's). Logged after the lock: logging may send.
         const char* bad = nullptr;
+        bool src_ok = false;
         {
             std::lock_guard lock(mutex_);
             auto behind = [&](std::uint32_t id) {
                 auto it = routes_.find(id);
                 return it != routes_.end() && it->second.get() == &from;
             };
-            if (!behind(m.src)) {
+            src_ok = behind(m.src);
+            if (!src_ok) {
                 bad = "bad src_id";
             } else if (!behind(m.auth)) {
                 bad = "bad auth_id";
@@ -522,6 +524,12 @@ void RouterCore::on_message(Stream& from, Message m) {
         if (bad != nullptr) {
             TETHER_LOG(LogLevel::error, kLog, bad, ": got src ", m.src, " auth ", m.auth, " via ",
                        from.name(), ": ", describe(m));
+            // Where the sender is who it says (only its authority is
+            // forged), a request learns at once why it will get no answer.
+            // A forged src gets nothing: the answer would go to its victim.
+            if (src_ok && m.reply_to != 0 && !m.dead()) {
+                reply_dead(m, bad);
+            }
             return;
         }
     }

@@ -133,3 +133,14 @@ TEST(Hostile, AFloodOfLogRecordsIsAllLoggedWhileOthersAreServed) {
     EXPECT_EQ(log.count("tether.ctx." + x.name() + " (claiming "), 1u)
         << log.text().substr(0, 2000);
 }
+
+TEST(Hostile, ARequestUnderForgedAuthorityGetsADeadReplySayingSo) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context grandchild = master.router.local({.via = child});
+    // Without the dead reply the forged call would vanish and the real one
+    // after it be refused by policy; the forged one's answer comes first.
+    EXPECT_EQ(grandchild.call(tt::call_parent_with_forged_authority), "bad auth_id");
+    EXPECT_EQ(child.call(tt::add, 1, 2), 3);
+    EXPECT_EQ(grandchild.call(tt::add, 3, 4), 7);
+}
