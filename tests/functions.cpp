@@ -185,20 +185,24 @@ void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
     cc.router().core().parent_stream()->write_raw(std::move(bytes));
 }
 
-std::string call_parent_with_forged_authority(tether::CallContext& cc) {
+std::string forge_authority_during_a_master_call(tether::CallContext& cc) {
     auto& core = cc.router().core();
+    tether::Context master(core.ref(0));
     tether::Context parent = cc.parent();
+    // Registered under `handle` before it is sent; the master takes 500 ms.
+    std::uint32_t handle = core.next_reply_handle();
+    auto answer = master.call_async(sleep_ms, 500);
     tether::detail::Message m;
     m.dst = parent.id();
     m.src = core.id();
     m.auth = 0;  // the master's
     m.handle = tether::detail::kCall;
-    m.reply_to = core.next_reply_handle();
+    m.reply_to = handle;
     m.payload = tether::detail::encode_call(parent.ref(), add, 1, 2);
     auto header = tether::detail::encode_header(m);
-    write_raw_then_return(cc, std::string(header.begin(), header.end()) + m.payload, 0);
+    write_raw_to_parent(cc, std::string(header.begin(), header.end()) + m.payload);
     try {
-        parent.call(add, 1, 2);
+        answer.get();
         return "served";
     } catch (const tether::ChannelError& e) {
         return e.reason();
@@ -271,7 +275,7 @@ TETHER_EXPORT(tt::touch_and_sleep);
 TETHER_EXPORT(tt::add_in_parent);
 TETHER_EXPORT(tt::greet_in_parent);
 TETHER_EXPORT(tt::write_raw_to_parent);
-TETHER_EXPORT(tt::call_parent_with_forged_authority);
+TETHER_EXPORT(tt::forge_authority_during_a_master_call);
 TETHER_EXPORT(tt::write_raw_then_exit);
 TETHER_EXPORT(tt::write_raw_then_return);
 TETHER_EXPORT(tt::reply_too_large);

@@ -72,10 +72,11 @@ void wait_for_file(const std::string& path);
 int add_in_parent(tether::CallContext& cc, int a, int b);
 std::string greet_in_parent(tether::CallContext& cc, std::string who);
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
-// Sends its parent a call to add under the master's authority (forged),
-// answered on the handle its next real call to the parent will use; then
-// makes that call. Returns why it failed ("served" if it did not).
-std::string call_parent_with_forged_authority(tether::CallContext& cc);
+// Calls sleep_ms(500) in the master (which must have opened it), then,
+// while that runs, sends its parent a call under the master's authority
+// (forged) to be answered on the same handle. Returns why the master call
+// failed, or "served".
+std::string forge_authority_during_a_master_call(tether::CallContext& cc);
 // Writes `bytes` to the parent stream as they are, waits until they are out,
 // and exits at once: a context that dies in the middle of a frame.
 void write_raw_then_exit(tether::CallContext& cc, std::string bytes);

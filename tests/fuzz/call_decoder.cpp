@@ -20,8 +20,8 @@
 
 namespace {
 
-int add(int a, int b) {
-    return a + b;
+long long add(int a, int b) {
+    return static_cast<long long>(a) + b;  // no overflow of its own
 }
 std::size_t join(const std::vector<std::string>& words, const std::map<std::string, int>& counts) {
     return words.size() + counts.size();
