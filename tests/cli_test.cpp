@@ -19,6 +19,7 @@
 
 #include "functions.hpp"
 #include "harness.hpp"
+#include "ssh_fixture.hpp"
 #include "support/sshd.hpp"
 #include "tools/command_line.hpp"
 #include "tools/inventory.hpp"
@@ -648,19 +649,8 @@ TEST_F(CliUsers, SudoTargetsPasswordsFromADescriptorAndCopies) {
     std::filesystem::remove(source);
 }
 
-class CliSsh : public tt::Users {
+class CliSsh : public tt::SshUsers {
   protected:
-    void SetUp() override {
-        tt::Users::SetUp();
-        if (IsSkipped() || HasFailure()) {
-            return;
-        }
-        tt::require("the SSH tests", tt::Sshd::missing());
-        if (IsSkipped() || HasFailure()) {
-            return;
-        }
-        sshd_ = std::make_unique<tt::Sshd>();
-    }
     std::string host(const std::string& user = "tt_bob") const {
         return "ssh:" + user + "@" + sshd_->address() + ":" + std::to_string(sshd_->port());
     }
@@ -672,7 +662,6 @@ class CliSsh : public tt::Users {
         all.insert(all.end(), args.begin(), args.end());
         return tool(all, input);
     }
-    std::unique_ptr<tt::Sshd> sshd_;
 };
 
 TEST_F(CliSsh, ExecPingTreeAndCopyOverSshAndSudoBehindIt) {

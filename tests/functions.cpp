@@ -185,6 +185,24 @@ void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
     cc.router().core().parent_stream()->write_raw(std::move(bytes));
 }
 
+std::string raw_frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle,
+                      std::string payload, std::optional<std::uint32_t> length) {
+    tether::detail::Message m;
+    m.dst = dst;
+    m.src = src;
+    m.auth = src;
+    m.handle = handle;
+    m.payload = std::move(payload);
+    auto header = tether::detail::encode_header(m);
+    std::string bytes(header.begin(), header.end());
+    if (length) {
+        for (int i = 0; i < 4; ++i) {  // little-endian, the header's last field
+            bytes[tether::detail::kHeaderSize - 4 + i] = static_cast<char>(*length >> (8 * i));
+        }
+    }
+    return bytes + m.payload;
+}
+
 std::string forge_authority_during_a_master_call(tether::CallContext& cc) {
     auto& core = cc.router().core();
     tether::Context master(core.ref(0));

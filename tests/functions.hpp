@@ -72,6 +72,10 @@ void wait_for_file(const std::string& path);
 int add_in_parent(tether::CallContext& cc, int a, int b);
 std::string greet_in_parent(tether::CallContext& cc, std::string who);
 void write_raw_to_parent(tether::CallContext& cc, std::string bytes);
+// A frame as a hostile child writes it (auth = src, reply_to 0); `length`,
+// if given, replaces the header's payload length.
+std::string raw_frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle,
+                      std::string payload, std::optional<std::uint32_t> length = std::nullopt);
 // Calls sleep_ms(500) in the master (which must have opened it), then,
 // while that runs, sends its parent a call under the master's authority
 // (forged) to be answered on the same handle. Returns why the master call

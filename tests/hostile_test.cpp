@@ -19,25 +19,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A frame as a hostile child writes it; `length` overrides the header's.
-std::string frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle, std::string payload,
-                  std::optional<std::uint32_t> length = std::nullopt) {
-    tether::detail::Message m;
-    m.dst = dst;
-    m.src = src;
-    m.auth = src;
-    m.handle = handle;
-    m.payload = std::move(payload);
-    auto header = tether::detail::encode_header(m);
-    std::string bytes(header.begin(), header.end());
-    if (length) {
-        for (int i = 0; i < 4; ++i) {  // little-endian, the header's last field
-            bytes[tether::detail::kHeaderSize - 4 + i] = static_cast<char>(*length >> (8 * i));
-        }
-    }
-    return bytes + m.payload;
-}
-
 std::string int_reply(int value) {
     std::string payload;
     tether::detail::encode_exact(payload, tether::detail::kReplyValue, value);
@@ -66,11 +47,11 @@ void dies_mid_frame(const std::string& bytes) {
 }  // namespace
 
 TEST(Hostile, ATruncatedHeaderThenEofLosesOnlyThatContext) {
-    dies_mid_frame(frame(0, 1, 1000, "payload").substr(0, tether::detail::kHeaderSize / 2));
+    dies_mid_frame(tt::raw_frame(0, 1, 1000, "payload").substr(0, tether::detail::kHeaderSize / 2));
 }
 
 TEST(Hostile, ALengthPastTheEndThenEofLosesOnlyThatContext) {
-    dies_mid_frame(frame(0, 1, 1000, std::string(10, 'x'), 100));
+    dies_mid_frame(tt::raw_frame(0, 1, 1000, std::string(10, 'x'), 100));
 }
 
 TEST(Hostile, GarbageForATypedReplyFailsThatCallAndTheContextGoesOn) {
@@ -80,7 +61,7 @@ TEST(Hostile, GarbageForATypedReplyFailsThatCallAndTheContextGoesOn) {
     // first, with a value cut short, then its real reply follows.
     std::uint32_t handle = master.router.core().next_reply_handle();
     auto forged = x.call_async(tt::write_raw_then_return,
-                               frame(0, x.id(), handle, int_reply(5).substr(0, 3)), 7);
+                               tt::raw_frame(0, x.id(), handle, int_reply(5).substr(0, 3)), 7);
     try {
         forged.get(30s);
         FAIL() << "the garbage was taken for a value";
@@ -99,8 +80,8 @@ TEST(Hostile, RepliesToHandlesItWasNeverGivenAreDroppedAndLogged) {
     std::uint32_t handle = master.router.core().next_reply_handle();
     auto waiting = y.call_async(tt::sleep_ms, 300);  // answered on `handle`, by y only
     // x answers y's call, and a handle nobody has.
-    x.call(tt::write_raw_to_parent,
-           frame(0, x.id(), handle, int_reply(666)) + frame(0, x.id(), 0x7ffffff0, int_reply(1)));
+    x.call(tt::write_raw_to_parent, tt::raw_frame(0, x.id(), handle, int_reply(666)) +
+                                        tt::raw_frame(0, x.id(), 0x7ffffff0, int_reply(1)));
     EXPECT_EQ(waiting.get(30s), 300) << "y's own answer, not x's";
     EXPECT_EQ(x.call(tt::add, 1, 2), 3);
     EXPECT_EQ(y.call(tt::add, 3, 4), 7);
@@ -115,13 +96,13 @@ TEST(Hostile, AFloodOfLogRecordsIsAllLoggedWhileOthersAreServed) {
     constexpr int kRecords = 20000;
     std::string flood;
     for (int i = 0; i < kRecords; ++i) {
-        flood += frame(0, x.id(), tether::detail::kForwardLog,
-                       tether::detail::encode(tether::detail::LogRecord{
-                           x.id(), 2, "flood", "record " + std::to_string(i)}));
+        flood += tt::raw_frame(0, x.id(), tether::detail::kForwardLog,
+                               tether::detail::encode(tether::detail::LogRecord{
+                                   x.id(), 2, "flood", "record " + std::to_string(i)}));
     }
     // A record about the master itself, forged: shown as x's own.
-    flood += frame(0, x.id(), tether::detail::kForwardLog,
-                   tether::detail::encode(tether::detail::LogRecord{0, 3, "forged", "hi"}));
+    flood += tt::raw_frame(0, x.id(), tether::detail::kForwardLog,
+                           tether::detail::encode(tether::detail::LogRecord{0, 3, "forged", "hi"}));
     auto flooding = x.call_async(tt::write_raw_to_parent, flood);
     for (int i = 0; i < 200; ++i) {
         ASSERT_EQ(y.call(tt::add, i, 1), i + 1);

@@ -143,29 +143,13 @@ TEST(Router, MalformedFrameFromAChildClosesOnlyThatStream) {
     EXPECT_THROW(bad.call(tt::add, 2, 3), tether::ChannelError);
 }
 
-namespace {
-
-// A raw frame as a hostile child would write it.
-std::string frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle, std::string payload) {
-    tether::detail::Message m;
-    m.dst = dst;
-    m.src = src;
-    m.auth = src;
-    m.handle = handle;
-    m.payload = std::move(payload);
-    auto header = tether::detail::encode_header(m);
-    return std::string(header.begin(), header.end()) + m.payload;
-}
-
-}  // namespace
-
 TEST(Router, ABadSourceFromAGrandchildIsDroppedAndItsParentKeepsWorking) {
     tt::Master master;
     tether::Context child = master.router.local();
     tether::Context grandchild = master.router.local({.via = child});
     // Claims to come from context 999, which is not behind it. The child logs
     // the drop (its log goes to the master) and must not stall doing so.
-    grandchild.call(tt::write_raw_to_parent, frame(child.id(), 999, 1000, ""));
+    grandchild.call(tt::write_raw_to_parent, tt::raw_frame(child.id(), 999, 1000, ""));
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
     EXPECT_EQ(grandchild.call(tt::add, 3, 4), 7);
 }
@@ -204,8 +188,8 @@ TEST(Router, AChildCannotClaimARouteToAnAncestor) {
     // "Context 0 (the master) is behind me": accepted, it would take every
     // reply the child sends upward.
     grandchild.call(tt::write_raw_to_parent,
-                    frame(child.id(), grandchild.id(), tether::detail::kAddRoute,
-                          tether::detail::encode(tether::detail::RouteAdded{0, "evil"})));
+                    tt::raw_frame(child.id(), grandchild.id(), tether::detail::kAddRoute,
+                                  tether::detail::encode(tether::detail::RouteAdded{0, "evil"})));
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
     EXPECT_EQ(grandchild.call(tt::add, 3, 4), 7);
 }

@@ -16,6 +16,7 @@
 
 #include "functions.hpp"
 #include "harness.hpp"
+#include "ssh_fixture.hpp"
 #include "support/helper_master.hpp"
 #include "support/sshd.hpp"
 #include "users.hpp"
@@ -24,20 +25,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class Ssh : public tt::Users {
+class Ssh : public tt::SshUsers {
   protected:
-    void SetUp() override {
-        tt::Users::SetUp();
-        if (IsSkipped() || HasFailure()) {
-            return;
-        }
-        tt::require("the SSH tests", tt::Sshd::missing());
-        if (IsSkipped() || HasFailure()) {
-            return;
-        }
-        sshd_ = std::make_unique<tt::Sshd>();
-    }
-
     // Key authentication as `user`, the server's key known.
     tether::SshOptions to(const std::string& user = "tt_bob") const {
         return {.hostname = sshd_->address(),
@@ -51,8 +40,6 @@ class Ssh : public tt::Users {
     std::string name() const {
         return "ssh." + sshd_->address() + ":" + std::to_string(sshd_->port());
     }
-
-    std::unique_ptr<tt::Sshd> sshd_;
 };
 
 // A TCP listener that accepts and never says a word; counts connections.

@@ -14,7 +14,6 @@ struct Run {
     const CommandLine& line;
     std::vector<Target> targets = {};
     Connector& connector;
-    Router& router;
     std::vector<std::string> destinations = {};  // copy: one path per target
 };
 

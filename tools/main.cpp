@@ -79,7 +79,7 @@ int run(const CommandLine& line) {
     {
         tether::Router router(broker);
         Connector connector(router, settings, targets);
-        Run run{line, std::move(targets), connector, router, std::move(destinations)};
+        Run run{line, std::move(targets), connector, std::move(destinations)};
         if (line.command == "exec") {
             status = run_exec(run);
         } else if (line.command == "ping") {
