@@ -1,6 +1,5 @@
 #include "core/stream.hpp"
 
-#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -8,12 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <ctime>
 
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
+#include "core/no_sigpipe.hpp"
 
 namespace tether::detail {
 namespace {
@@ -23,26 +21,6 @@ constexpr int kMaxIov = 64;
 constexpr std::size_t kMaxBatchedFrames = kMaxIov / 2;
 
 thread_local WriteBatch* t_batch = nullptr;
-
-// writev on a pipe whose reader is gone raises SIGPIPE, which would kill the
-// process: the signal is held back on this thread for the call, and one it
-// raised is taken off again before it can be delivered.
-ssize_t writev_without_sigpipe(int fd, const iovec* iov, int count) {
-    sigset_t pipe_only, previous;
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
-    ssize_t n = ::writev(fd, iov, count);
-    int error = errno;
-    if (n < 0 && error == EPIPE) {
-        timespec zero{};
-        while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-        }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    errno = error;
-    return n;
-}
 
 }  // namespace
 

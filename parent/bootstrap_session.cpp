@@ -5,12 +5,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
+#include "core/no_sigpipe.hpp"
 
 namespace tether::detail {
 namespace {
@@ -177,14 +178,31 @@ bool BootstrapSession::on_marker(const std::string& word, const std::string& res
 
 void BootstrapSession::upload() {
     TETHER_LOG(LogLevel::debug, kLog, "sending the program (", plan_.image->size, " bytes)");
-    boost::asio::async_write(
-        stream_, boost::asio::buffer(plan_.image->data, plan_.image->size),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-            self->uploaded_ = n;
-            if (ec && !self->done_) {
-                self->fail("sending the program failed after " + std::to_string(n) +
-                               " bytes: " + ec.message(),
+    upload_some();
+}
+
+// Not asio::async_write: its writev raises SIGPIPE when the child's end is
+// gone, and that would kill this whole process.
+void BootstrapSession::upload_some() {
+    stream_.async_wait(
+        boost::asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->done_) {
+                return;
+            }
+            const ProgramImage& image = *self->plan_.image;
+            ssize_t n =
+                write_without_sigpipe(self->stream_.native_handle(), image.data + self->uploaded_,
+                                      image.size - self->uploaded_);
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                self->fail("sending the program failed after " + std::to_string(self->uploaded_) +
+                               " bytes: " + std::strerror(errno),
                            true);
+                return;
+            }
+            self->uploaded_ += static_cast<std::uint64_t>(std::max<ssize_t>(n, 0));
+            if (self->uploaded_ < image.size) {
+                self->upload_some();
             }
         });
 }

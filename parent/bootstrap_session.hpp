@@ -52,6 +52,7 @@ class BootstrapSession : public std::enable_shared_from_this<BootstrapSession> {
     bool on_line(std::string line);
     bool on_marker(const std::string& word, const std::string& rest);
     void upload();
+    void upload_some();
     void enter(const std::string& phase);
     void fail(const std::string& why, bool kill = false);
     void answer_prompt();

@@ -1,9 +1,9 @@
 #include "parent/password_dialog.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "core/no_sigpipe.hpp"
 
 namespace tether::detail {
 namespace {
@@ -94,7 +94,7 @@ PasswordDialog::Step PasswordDialog::on_line(std::string_view line) {
 
 void PasswordDialog::write_answer(int fd) const {
     std::string text = answer();
-    [[maybe_unused]] ssize_t n = ::write(fd, text.data(), text.size());
+    [[maybe_unused]] ssize_t n = write_without_sigpipe(fd, text.data(), text.size());
     std::fill(text.begin(), text.end(), '\0');
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
+#include "core/no_sigpipe.hpp"
 #include "tether/errors.hpp"
 #include "transports/ssh_host_key.hpp"
 
@@ -369,7 +370,8 @@ bool SshSession::channel_stderr() {
         progress = true;
     }
     while (!to_errors_.empty() && errors_.is_open()) {
-        ssize_t n = ::write(errors_.native_handle(), to_errors_.data(), to_errors_.size());
+        ssize_t n =
+            write_without_sigpipe(errors_.native_handle(), to_errors_.data(), to_errors_.size());
         if (n > 0) {
             to_errors_.erase(0, static_cast<std::size_t>(n));
             progress = true;
