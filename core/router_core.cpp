@@ -318,10 +318,20 @@ void RouterCore::child_stream_lost(Stream& stream, const std::string& reason) {
     }
 }
 
+// A context neither routed nor linked any more is not named either: a router
+// that starts and loses contexts for months must not grow with them.
+void RouterCore::forget_name_if_gone(std::uint32_t id) {
+    if (id != 0 && id != identity_.id && !is_ancestor(id) && routes_.count(id) == 0 &&
+        links_.count(id) == 0) {
+        names_.erase(id);
+    }
+}
+
 void RouterCore::child_gone(std::uint32_t id) {
     {
         std::lock_guard lock(mutex_);
         links_.erase(id);
+        forget_name_if_gone(id);
     }
     changed_.notify_all();
 }
@@ -337,6 +347,7 @@ void RouterCore::contexts_lost(const std::vector<std::uint32_t>& ids, const std:
         for (std::uint32_t id : ids) {
             if (!from_parent) {
                 routes_.erase(id);
+                forget_name_if_gone(id);
             }
         }
         for (auto it = pending_.begin(); it != pending_.end();) {
@@ -439,9 +450,11 @@ void RouterCore::shutdown_context(std::uint32_t id, bool wait) {
         // intermediary could hold up.
         if (!changed_.wait_for(lock, kShutdownWaitLimit,
                                [&] { return routes_.count(id) == 0 && links_.count(id) == 0; })) {
-            throw TimeoutError("tether: " + names_[id] + " still not gone " +
-                               std::to_string(kShutdownWaitLimit.count()) +
-                               " s after it was asked to shut down");
+            auto name = names_.find(id);
+            throw TimeoutError(
+                "tether: " + (name != names_.end() ? name->second : std::to_string(id)) +
+                " still not gone " + std::to_string(kShutdownWaitLimit.count()) +
+                " s after it was asked to shut down");
         }
     }
 }

@@ -123,6 +123,7 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
   private:
     std::shared_ptr<Stream> route_for(std::uint32_t dst);  // mutex_ held
     bool is_ancestor(std::uint32_t id) const;
+    void forget_name_if_gone(std::uint32_t id);  // mutex_ held
     // Whether a message from `stream` may be about context `id`: it is
     // routed through that stream, or unknown here (still starting).
     bool may_speak_for(std::uint32_t id, const Stream& stream);
