@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/registry.hpp"
 #include "core/router_core.hpp"
+#include "core/secret_scope.hpp"
 #include "core/stream.hpp"
 #include "core/throw_trace.hpp"
 #include "tether/call_context.hpp"
@@ -33,7 +34,8 @@ std::string encode_error(const std::string& type, const std::string& message,
                          const std::string& context, const std::string& backtrace) {
     std::string out;
     WireWriter w(out);
-    w(kReplyError, type, message, context, backtrace);
+    // The call's own Secret arguments stay out of what goes back.
+    w(kReplyError, type, redact_decoded(message), context, redact_decoded(backtrace));
     return out;
 }
 
@@ -136,6 +138,7 @@ void Dispatcher::serve(Message call) {
     std::string reply;
     std::string function = "?";
     ThrowTraceScope trace;
+    SecretScope secrets;
     try {
         WireReader in(call.payload);
         in(function);

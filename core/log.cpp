@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/secret_scope.hpp"
 #include "tether/errors.hpp"
 #include "tether/log.hpp"
 
@@ -114,6 +115,11 @@ void set_log_forwarder(LogForwarder forward) {
 }
 
 void log_line(LogLevel level, std::string_view logger, std::string_view message) {
+    std::string redacted;
+    if (has_decoded_secrets()) {
+        redacted = redact_decoded(std::string(message));
+        message = redacted;
+    }
     Loggers& all = loggers();
     std::unique_lock lock(all.mutex);
     if (all.forwarder && !t_forwarding) {

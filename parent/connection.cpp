@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "core/log.hpp"
+#include "core/secret_scope.hpp"
 
 namespace tether::detail {
 namespace {
@@ -34,7 +35,8 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
                                        core.options().max_message_size)),
       connect_timer_(core.broker().io()),
       escalate_timer_(core.broker().io()),
-      failing_timer_(core.broker().io()) {
+      failing_timer_(core.broker().io()),
+      redact_(std::move(child.redact)) {
     if (child.bootstrap) {
         BootstrapSession::Events events;
         events.phase = [this](const std::string& phase) { phase_ = phase; };
@@ -249,10 +251,11 @@ void Connection::on_exit() {
     finish_if_done();
 }
 
-void Connection::on_stderr_line(const std::string& line) {
+void Connection::on_stderr_line(const std::string& text) {
     if (stderr_dialog_ && state_ == State::connecting) {
-        apply(stderr_dialog_->on_line(line), -1);
+        apply(stderr_dialog_->on_line(text), -1);
     }
+    std::string line = redact(text, redact_);
     last_lines_.push_back(line);
     if (last_lines_.size() > kLastLines) {
         last_lines_.pop_front();
@@ -361,7 +364,7 @@ void Connection::finish_if_done() {
         if (stderr_) {
             stderr_->stop();
         }
-        std::string reason = failure_;
+        std::string reason = redact(failure_, redact_);
         if (!failure_killed_ && reason.find(process_->describe_status()) == std::string::npos) {
             reason += "; the child " + process_->describe_status();
         }

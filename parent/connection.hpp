@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/child_link.hpp"
 #include "core/line_reader.hpp"
@@ -29,6 +30,7 @@
 #include "parent/child_process.hpp"
 #include "parent/password_dialog.hpp"
 #include "tether/errors.hpp"
+#include "tether/secret.hpp"
 
 namespace tether::detail {
 
@@ -46,6 +48,10 @@ struct SpawnedChild {
     std::shared_ptr<PasswordDialog> dialog = nullptr;
     // True: prompts arrive on the stream (a full terminal), else on stderr_fd.
     bool dialog_on_stream = false;
+    // Passwords given for this start: replaced by "***" in every line of its
+    // output that is logged or kept, and in its failure (a target that echoes
+    // what it read must not put them in a log or an exception).
+    std::vector<Secret> redact = {};
 };
 
 class Connection final : public StreamOwner,
@@ -104,6 +110,7 @@ class Connection final : public StreamOwner,
     bool stderr_eof_ = false;
     bool shutting_down_ = false;
     std::deque<std::string> last_lines_;
+    std::vector<Secret> redact_;
 
     std::mutex result_mutex_;
     std::condition_variable result_ready_;

@@ -47,6 +47,7 @@ class PasswordDialog {
     // Writes answer() to the terminal `fd` (a few bytes into an empty
     // terminal buffer: at once) and wipes its copy. Never logged.
     void write_answer(int fd) const;
+    const std::optional<Secret>& password() const noexcept { return password_; }
     // The dialog is over (the command now runs): nothing matches any more.
     void finish() noexcept { finished_ = true; }
 

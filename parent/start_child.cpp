@@ -93,6 +93,9 @@ Context start_bootstrapped(RouterCore& core, const ChildSpec& spec, Command comm
         child.bootstrap = std::move(plan);
         child.dialog = dialog;
         child.dialog_on_stream = command.terminal == Terminal::full;
+        if (dialog && dialog->password()) {
+            child.redact.push_back(*dialog->password());
+        }
         return child;
     });
 }

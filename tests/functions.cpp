@@ -84,6 +84,16 @@ std::string reveal(tether::Secret secret) {
     return secret.reveal();
 }
 void nothing() {}
+void fail_with_secret(tether::Secret secret) {
+    throw std::runtime_error("cannot log in with '" + secret.reveal() + "'");
+}
+void fail_with_nested_secrets(std::map<std::string, std::optional<tether::Secret>> secrets) {
+    std::string text = "refused:";
+    for (const auto& [name, secret] : secrets) {
+        text += " " + name + "=" + (secret ? secret->reveal() : "none");
+    }
+    throw std::invalid_argument(text);
+}
 void fail_std(const std::string& message) {
     throw MyError(message);
 }
@@ -275,6 +285,8 @@ TETHER_EXPORT(tt::variant_of);
 TETHER_EXPORT(tt::move_point);
 TETHER_EXPORT(tt::echo_blob);
 TETHER_EXPORT(tt::reveal);
+TETHER_EXPORT(tt::fail_with_secret);
+TETHER_EXPORT(tt::fail_with_nested_secrets);
 TETHER_EXPORT(tt::nothing);
 TETHER_EXPORT(tt::fail_std);
 TETHER_EXPORT(tt::fail_custom);

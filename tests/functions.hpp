@@ -92,5 +92,8 @@ std::string reply_too_large(int bytes);
 int nonblocking_stdio();
 // Whether the call runs on the process's main thread.
 bool on_main_thread();
+// Throw an error whose text carries the secrets' values (careless user code).
+void fail_with_secret(tether::Secret secret);
+void fail_with_nested_secrets(std::map<std::string, std::optional<tether::Secret>> secrets);
 
 }  // namespace tt

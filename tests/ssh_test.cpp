@@ -139,9 +139,13 @@ TEST_F(Ssh, TheProgramIsShippedOnceThenReusedFromTheCache) {
 
 TEST_F(Ssh, PasswordAuthenticationRightWrongAndMissing) {
     tt::Master master;
+    // The full io log (libssh's own lines included) must not hold either.
+    tt::LogCapture log;
+    tether::set_log_level("io");
     tether::SshOptions options = to("tt_carol");
     options.identity_file = "/nonexistent/key";
     options.password = tether::Secret(tt::password_of("tt_carol"));
+    options.debug = true;
     tether::Context carol = master.router.ssh(options);
     EXPECT_EQ(carol.call(tt::euid), tt::uid_of("tt_carol"));
     carol.shutdown(true);
@@ -161,6 +165,10 @@ TEST_F(Ssh, PasswordAuthenticationRightWrongAndMissing) {
         EXPECT_FALSE(tt::contains(e.what(), "not-her-password")) << e.what();
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "not prompt";
+    tether::set_log_level("info");
+    EXPECT_GT(log.count("tether.io"), 0U);
+    EXPECT_EQ(log.count(tt::password_of("tt_carol")), 0U);
+    EXPECT_EQ(log.count("not-her-password"), 0U);
 
     // No password, and a key the server does not know: nothing left to try.
     options.password.reset();

@@ -39,14 +39,23 @@ TEST_F(Sudo, RootBecomesAUserWithoutAPassword) {
 
 TEST_F(Sudo, AUserBecomesAnotherWithTheRightPassword) {
     tt::Master master;
-    tether::Context alice = master.router.sudo({.username = "tt_alice"});
+    // The full io log of the run, both contexts at io, must not hold it.
+    tt::LogCapture log;
+    tether::set_log_level("io");
+    tether::Context alice = master.router.sudo({.username = "tt_alice", .debug = true});
     tether::Context bob =
         master.router.sudo({.username = "tt_bob",
                             .password = tether::Secret(tt::password_of("tt_alice")),
-                            .via = alice});
+                            .via = alice,
+                            .debug = true});
     EXPECT_EQ(bob.name(), "sudo.tt_alice.sudo.tt_bob");
     EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
     EXPECT_EQ(alice.call(tt::euid), tt::uid_of("tt_alice"));
+    bob.shutdown(true);
+    tether::set_log_level("info");
+    EXPECT_GT(log.count("answered the password prompt"), 0U);
+    EXPECT_GT(log.count("tether.io"), 0U);
+    EXPECT_EQ(log.count(tt::password_of("tt_alice")), 0U);
 }
 
 TEST_F(Sudo, AWrongPasswordFailsAtOnceAndIsNeverShown) {
@@ -180,11 +189,14 @@ TEST_F(Sudo, AConnectTimeoutEndsACommandThatNeverAnswers) {
 
 TEST_F(Su, RightAndWrongPasswords) {
     tt::Master master;
+    tt::LogCapture log;
+    tether::set_log_level("io");
     // su asks root nothing: start from alice.
-    tether::Context alice = master.router.sudo({.username = "tt_alice"});
+    tether::Context alice = master.router.sudo({.username = "tt_alice", .debug = true});
     tether::Context bob = master.router.su({.username = "tt_bob",
                                             .password = tether::Secret(tt::password_of("tt_bob")),
-                                            .via = alice});
+                                            .via = alice,
+                                            .debug = true});
     EXPECT_EQ(bob.name(), "sudo.tt_alice.su.tt_bob");
     EXPECT_EQ(bob.call(tt::euid), tt::uid_of("tt_bob"));
     EXPECT_EQ(bob.call(tt::greet, std::string("su")), tt::greet("su"));
@@ -207,6 +219,9 @@ TEST_F(Su, RightAndWrongPasswords) {
     } catch (const tether::ConnectError& e) {
         EXPECT_TRUE(tt::contains(e.what(), "su: a password is required")) << e.what();
     }
+    tether::set_log_level("info");
+    EXPECT_GT(log.count("answered the password prompt"), 0U);
+    EXPECT_EQ(log.count(tt::password_of("tt_bob")), 0U);
 }
 
 TEST_F(Cache, TheSecondStartReusesTheCachedProgram) {

@@ -137,6 +137,9 @@ Context Router::ssh(SshOptions options) {
         child.protocol_fd = session->take_protocol_fd();
         child.stderr_fd = session->take_stderr_fd();
         child.bootstrap = std::move(plan);
+        if (options.password) {
+            child.redact.push_back(*options.password);
+        }
         return child;
     });
 }

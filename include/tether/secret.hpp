@@ -10,6 +10,12 @@
 
 namespace tether {
 
+namespace detail {
+// Remembers a decoded secret's value so that tether keeps it out of the
+// call's error text and log lines (see core/secret_scope.hpp).
+void note_secret_decoded(const std::string& value);
+}  // namespace detail
+
 class Secret {
   public:
     Secret() = default;
@@ -27,8 +33,13 @@ class Secret {
     friend bool operator==(const Secret& a, const Secret& b) { return a.value_ == b.value_; }
 
     template <class Archive>
-    void serialize(Archive& ar) {
+    void save(Archive& ar) const {
         ar(value_);
+    }
+    template <class Archive>
+    void load(Archive& ar) {
+        ar(value_);
+        detail::note_secret_decoded(value_);
     }
 
   private:
