@@ -175,12 +175,15 @@ std::string temp_path(const std::string& stem) {
            std::to_string(++counter);
 }
 
-void wait_for_file(const std::string& path) {
+bool wait_for_file(const std::string& path) {
     // Bounded: 10 s of 1 ms polls for a file another process creates.
-    for (int i = 0; i < 10000 && ::access(path.c_str(), F_OK) != 0; ++i) {
+    for (int i = 0; i < 10000; ++i) {
+        if (::unlink(path.c_str()) == 0) {
+            return true;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    ::unlink(path.c_str());
+    return false;
 }
 
 int add_in_parent(tether::CallContext& cc, int a, int b) {

@@ -66,7 +66,8 @@ int sleep_in(tether::CallContext& cc, tether::Context target, std::string marker
 int touch_and_sleep(std::string marker, int ms);
 // Test-side helpers (not exported).
 std::string temp_path(const std::string& stem);
-void wait_for_file(const std::string& path);
+// Whether `path` appeared within 10 s; removes it.
+bool wait_for_file(const std::string& path);
 // Calls add / greet in this context's parent (the master refuses unless it
 // opened them with allow_calls).
 int add_in_parent(tether::CallContext& cc, int a, int b);

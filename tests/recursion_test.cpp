@@ -88,18 +88,17 @@ TEST(Disconnect, Intermediary) {
     EXPECT_THROW(grandchild.call(tt::add, 1, 1), tether::ChannelError);
 }
 
-TEST(Disconnect, SiblingWaiterInsideAnotherChild) {
-    // Sibling routing must be on for one child to call another.
-    tt::Master master(tether::RouterOptions{.unidirectional = false});
+TEST(Disconnect, AWaiterInsideAChildFailsWhenItsTargetDies) {
+    tt::Master master;
     tether::Context a = master.router.local();
-    tether::Context b = master.router.local();
-    int b_pid = b.call(tt::pid);
-    // a waits on b; b dies; a's waiter fails, so a's call fails.
-    std::string marker = tt::temp_path("sibling");
-    auto waiter = a.call_async(tt::sleep_in, b, marker, 30000);
-    // b creates the marker when a's call has reached it.
-    tt::wait_for_file(marker);
-    ::kill(b_pid, SIGKILL);
+    tether::Context a1 = master.router.local({.via = a});
+    int a1_pid = a1.call(tt::pid);
+    // a waits on a1; a1 dies; a's waiter fails, so a's call fails.
+    std::string marker = tt::temp_path("waiter");
+    auto waiter = a.call_async(tt::sleep_in, a1, marker, 30000);
+    // a1 creates the marker when a's call has reached it.
+    ASSERT_TRUE(tt::wait_for_file(marker));
+    ::kill(a1_pid, SIGKILL);
     auto start = std::chrono::steady_clock::now();
     try {
         waiter.get(20s);
@@ -111,7 +110,29 @@ TEST(Disconnect, SiblingWaiterInsideAnotherChild) {
     EXPECT_EQ(a.call(tt::add, 1, 1), 2);
 }
 
-TEST(Disconnect, SiblingsCannotReachEachOtherByDefault) {
+// Sibling routing on routes a sibling's call, and the sibling refuses it:
+// calls are served only from a context's parent chain (as in Mitogen, where
+// CALL_FUNCTION needs parent authority). The answer comes at once.
+TEST(Disconnect, WithSiblingRoutingOnASiblingsCallIsRefusedByPolicyAtOnce) {
+    tt::Master master(tether::RouterOptions{.unidirectional = false});
+    tether::Context a = master.router.local();
+    tether::Context b = master.router.local();
+    std::string marker = tt::temp_path("sibling");
+    auto start = std::chrono::steady_clock::now();
+    try {
+        a.call(tt::sleep_in, b, marker, 30000);
+        FAIL() << "no error";
+    } catch (const tether::CallError& e) {
+        EXPECT_EQ(e.type_name(), "tether::ChannelError") << e.what();
+        EXPECT_TRUE(tt::contains(e.message(), "refused by policy")) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_NE(::access(marker.c_str(), F_OK), 0) << "the call ran in b";
+    EXPECT_EQ(a.call(tt::add, 1, 1), 2);
+    EXPECT_EQ(b.call(tt::add, 1, 2), 3);
+}
+
+TEST(Disconnect, SiblingsAndCousinsCannotReachEachOtherByDefault) {
     tt::Master master;
     tether::Context a = master.router.local();
     tether::Context b = master.router.local();
@@ -121,5 +142,19 @@ TEST(Disconnect, SiblingsCannotReachEachOtherByDefault) {
     } catch (const tether::CallError& e) {
         EXPECT_EQ(e.type_name(), "tether::ChannelError");
         EXPECT_TRUE(tt::contains(e.message(), "routing mode prevents forward")) << e.what();
+    }  // Nor cousins (a child of a reaching a child of b), nor an uncle.
+    tether::Context a1 = master.router.local({.via = a});
+    tether::Context b1 = master.router.local({.via = b});
+    for (const tether::Context& target : {b1, b}) {
+        try {
+            a1.call(tt::sleep_in, target, std::string(), 1);
+            FAIL() << "no error reaching " << target.name();
+        } catch (const tether::CallError& e) {
+            EXPECT_EQ(e.type_name(), "tether::ChannelError");
+            EXPECT_TRUE(tt::contains(e.message(), "routing mode prevents forward")) << e.what();
+        }
     }
+    // Each still answers its own ancestors.
+    EXPECT_EQ(a1.call(tt::add, 1, 2), 3);
+    EXPECT_EQ(b1.call(tt::add, 2, 2), 4);
 }
