@@ -5,12 +5,18 @@
 // happens, the master must not crash or hang past its timeouts, and the relay
 // and the child behind it must be gone afterwards.
 //
-// Two seams: the `local` method (socketpair, handshake, first messages) and
+// Three seams: the `local` method (socketpair, handshake, first messages),
 // the shell bootstrap (marker lines, the program's upload, then the same),
 // reached through SudoOptions::sudo_path pointing at a script that runs the
-// bootstrap's `/bin/sh -c ...` under the relay instead of sudo.
+// bootstrap's `/bin/sh -c ...` under the relay instead of sudo, and SSH (the
+// relay between libssh and a real sshd: the SSH handshake, authentication,
+// the channel, then the same).
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -26,6 +32,7 @@
 #include "functions.hpp"
 #include "harness.hpp"
 #include "parent/program_image.hpp"
+#include "ssh_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -49,18 +56,20 @@ std::string describe(const Injection& f) {
     return f.mode + " " + f.direction + " at byte " + std::to_string(f.at);
 }
 
-// What the relay wrote: its pid, its command's pid, bytes relayed each way.
+// What the relay wrote: its pid, its command's pid, bytes relayed each way,
+// the port it listens on (TCP).
 struct RelayState {
     int relay = 0;
     int command = 0;
     std::size_t down = 0;
     std::size_t up = 0;
+    int port = 0;
 };
 
 RelayState read_state(const std::string& path) {
     RelayState s;
     std::ifstream in(path);
-    in >> s.relay >> s.command >> s.down >> s.up;
+    in >> s.relay >> s.command >> s.down >> s.up >> s.port;
     return s;
 }
 
@@ -105,9 +114,14 @@ struct Result {
 using Start = std::function<tether::Context(tether::Router&, const std::vector<std::string>& relay,
                                             std::chrono::milliseconds connect_timeout)>;
 
+// Called after each case with what the relay wrote (a TCP relay is the
+// test's own child: it is ended and reaped here).
+using AfterCase = std::function<void(const RelayState&)>;
+
 class FaultRun {
   public:
-    explicit FaultRun(Start start) : start_(std::move(start)) {}
+    explicit FaultRun(Start start, AfterCase after = {})
+        : start_(std::move(start)), after_(std::move(after)) {}
 
     // Start, one call, shutdown, with `fault`; checks the time it took and
     // that the relay and the child behind it are gone.
@@ -141,6 +155,9 @@ class FaultRun {
             << describe(fault) << ": " << r.what;
         r.relay = read_state(state);
         ::unlink(state.c_str());
+        if (after_) {
+            after_(r.relay);
+        }
         // Nothing is left behind: the relay (the master's direct child) and
         // the program it ran.
         for (int pid : {r.relay.relay, r.relay.command}) {
@@ -148,6 +165,10 @@ class FaultRun {
                 << describe(fault) << ": pid " << pid << " still runs";
         }
         std::lock_guard lock(mutex_);
+        if (std::getenv("TT_FAULT_VERBOSE") != nullptr) {  // every case, to study one seam
+            std::cout << describe(fault) << ": " << name_of(r.outcome) << ": " << r.what
+                      << std::endl;
+        }
         outcomes_[r.outcome].push_back(fault.at);
         return r;
     }
@@ -189,6 +210,7 @@ class FaultRun {
 
   private:
     Start start_;
+    AfterCase after_;
     std::mutex mutex_;
     std::map<Outcome, std::vector<std::size_t>> outcomes_;
 };
@@ -334,4 +356,89 @@ TEST_F(Fault, ProgramUploadClosedCorruptedOrStalledLeavesNothingInTheCache) {
     Result r = clean.run(master.router, {"pass", "down", 0}, 10s);
     EXPECT_EQ(r.outcome, Outcome::ok) << r.what;
     EXPECT_TRUE(fs::exists(cache + "/tether/" + sha));
+}
+
+namespace {
+
+// Processes running `exe`, this machine-wide.
+std::vector<int> running(const std::string& exe) {
+    std::vector<int> pids;
+    DIR* proc = ::opendir("/proc");
+    while (dirent* e = proc != nullptr ? ::readdir(proc) : nullptr) {
+        char link[4096];
+        std::string path = std::string("/proc/") + e->d_name + "/exe";
+        ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+        if (n > 0 && std::string(link, static_cast<std::size_t>(n)) == exe) {
+            pids.push_back(std::atoi(e->d_name));
+        }
+    }
+    if (proc != nullptr) {
+        ::closedir(proc);
+    }
+    return pids;
+}
+
+class FaultOverSsh : public tt::SshUsers {};
+
+}  // namespace
+
+// The relay between libssh and sshd, logged in as tt_bob with a key: faults
+// in the SSH handshake, the authentication, the channel and the bootstrap on
+// it, and the first call. Keepalives every 0.5 s notice a stall after the
+// start. Afterwards no process of the shipped program is left on the server.
+TEST_F(FaultOverSsh, SshSessionClosedCorruptedOrStalled) {
+    if (IsSkipped() || HasFailure()) {
+        return;
+    }
+    tt::Master master;
+    const std::string cache = fresh_cache_for("tt_bob", "fault");
+    const tt::Sshd& sshd = *sshd_;
+    Start ssh = [&](tether::Router& router, const std::vector<std::string>& relay,
+                    std::chrono::milliseconds connect_timeout) {
+        std::vector<std::string> args(relay.begin(), relay.end() - 1);  // no "--"
+        args.push_back("tcp");
+        args.push_back(std::to_string(sshd.port()));
+        std::vector<char*> argv;
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        pid_t pid = 0;
+        EXPECT_EQ(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
+        RelayState state;
+        for (int i = 0; i < 5000 && state.port == 0; ++i) {
+            std::this_thread::sleep_for(1ms);  // a deadline for the relay's port, not a sync
+            state = read_state(relay[4]);
+        }
+        return router.ssh({.hostname = "127.0.0.1",
+                           .port = state.port,
+                           .username = "tt_bob",
+                           .identity_file = sshd.client_key(),
+                           // The relay's port is in no known_hosts file.
+                           .check_host_keys = tether::HostKeyPolicy::ignore,
+                           .keepalive_interval = 1000ms,
+                           .keepalive_count = 2,
+                           .use_agent = false,
+                           .connect_timeout = connect_timeout,
+                           .env = {{"XDG_CACHE_HOME", cache}}});
+    };
+    AfterCase end_relay = [](const RelayState& s) {
+        ::kill(s.relay, SIGKILL);
+        ::waitpid(s.relay, nullptr, 0);
+    };
+    FaultRun run(ssh, end_relay);
+    RelayState clean = run.measure(master.router);  // the first ships the program
+    std::cout << "ssh: " << clean.down << " bytes down, " << clean.up << " up" << std::endl;
+    ASSERT_GT(clean.down, 1000U);
+    inject_everywhere(run, master.router, clean, {"close", "corrupt"}, 24, 24);
+    inject_everywhere(run, master.router, clean, {"stall"}, 1, 3);
+    run.report("ssh");
+    // The server side is gone too: sshd's session, the shell, the program.
+    std::string program = cache + "/tether/" + tether::detail::this_program().sha256;
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!running(program).empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);  // a deadline, not a sync
+    }
+    EXPECT_TRUE(running(program).empty()) << running(program).size() << " still run " << program;
+    std::filesystem::remove_all(cache);
 }

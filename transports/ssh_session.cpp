@@ -77,6 +77,12 @@ int SshSession::take_stderr_fd() {
     return std::exchange(stderr_fd_, -1);
 }
 
+// libssh's last error; some failures (a corrupted packet, say) leave it empty.
+std::string SshSession::libssh_error() const {
+    std::string text = api_.ssh_get_error(session_);
+    return text.empty() ? "libssh gave no reason (the connection may have been corrupted)" : text;
+}
+
 std::string SshSession::describe() const {
     return "ssh session to " + target_.host + ":" + std::to_string(target_.port);
 }
@@ -155,7 +161,7 @@ void SshSession::on_connected() {
             SSH_OK &&
         api_.ssh_options_set(session_, SSH_OPTIONS_COMPRESSION, compression) == SSH_OK;
     if (!ok) {
-        fail(std::string("ssh: cannot set the session's options: ") + api_.ssh_get_error(session_));
+        fail(std::string("ssh: cannot set the session's options: ") + libssh_error());
         return;
     }
     api_.ssh_set_blocking(session_, 0);
@@ -186,7 +192,7 @@ bool SshSession::advance() {
             }
             if (rc != SSH_OK) {
                 fail("ssh: cannot connect to " + target_.host + ":" + std::to_string(target_.port) +
-                     ": " + api_.ssh_get_error(session_));
+                     ": " + libssh_error());
                 return false;
             }
             if (const char* banner = api_.ssh_get_serverbanner(session_)) {
@@ -218,7 +224,7 @@ bool SshSession::advance() {
             note("ssh: authenticated as " + target_.credentials.username);
             channel_ = api_.ssh_channel_new(session_);
             if (channel_ == nullptr) {
-                fail(std::string("ssh: cannot create a channel: ") + api_.ssh_get_error(session_));
+                fail(std::string("ssh: cannot create a channel: ") + libssh_error());
                 return false;
             }
             ssh_callbacks_init(&callbacks_);
@@ -242,8 +248,7 @@ bool SshSession::advance() {
                 return false;
             }
             if (rc != SSH_OK) {
-                fail(std::string("ssh: the server refused a session channel: ") +
-                     api_.ssh_get_error(session_));
+                fail(std::string("ssh: the server refused a session channel: ") + libssh_error());
                 return false;
             }
             state_ = State::exec;
@@ -256,7 +261,7 @@ bool SshSession::advance() {
             }
             if (rc != SSH_OK) {
                 fail(std::string("ssh: the server refused to run the bootstrap: ") +
-                     api_.ssh_get_error(session_));
+                     libssh_error());
                 return false;
             }
             state_ = State::running;
@@ -630,7 +635,7 @@ void SshSession::fail(const std::string& reason) {
 }
 
 void SshSession::connection_lost() {
-    lost("ssh: connection to " + target_.host + " lost: " + api_.ssh_get_error(session_));
+    lost("ssh: connection to " + target_.host + " lost: " + libssh_error());
 }
 
 void SshSession::lost(const std::string& status) {

@@ -81,6 +81,7 @@ class SshSession final : public ChildHandle, public std::enable_shared_from_this
     void note(const std::string& line);
     // Ends with a failure to connect (reported through events.fail).
     void fail(const std::string& reason);
+    std::string libssh_error() const;
     // Ends a running session: `status` is what describe_status says.
     void lost(const std::string& status);
     // lost() with libssh's own words for why.

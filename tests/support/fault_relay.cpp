@@ -1,18 +1,23 @@
 // fault_relay MODE DIRECTION N STATE -- COMMAND...
+// fault_relay MODE DIRECTION N STATE tcp PORT
 //
 // Test helper: sits between a tether parent (on its stdin/stdout) and the
-// command it runs (on a socketpair of its own), relays the bytes both ways
-// and injects one fault into one direction at byte N:
+// command it runs (on a socketpair of its own), or between one TCP client
+// (on a port of 127.0.0.1 it picks) and 127.0.0.1:PORT, relays the bytes
+// both ways and injects one fault into one direction at byte N:
 //   pass     relay everything
 //   close    after N bytes, close every stream (the relay stays up: the parent
 //            must notice the lost stream by itself and kill it)
 //   corrupt  invert byte N, relay the rest
 //   stall    after N bytes, stop relaying that direction (nothing closes)
-// DIRECTION: down (parent to command) or up (command to parent).
+// DIRECTION: down (parent or client to command or server) or up.
 // STATE: rewritten after every read as "<relay pid> <command pid> <bytes down>
-// <bytes up>", so a test knows what to look for and how much crossed.
+// <bytes up> <listening port>" (0 for what does not apply), so a test knows
+// where to connect, what to look for and how much crossed.
 // Dies with its parent; the command gets TETHER_PARENT_PID of the relay.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,6 +27,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -67,6 +73,22 @@ void set_nonblocking(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+int tcp_socket() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        die("socket");
+    }
+    return fd;
+}
+
+sockaddr_in loopback(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    return a;
+}
+
 pid_t start(char** argv, int stream) {
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -88,8 +110,11 @@ pid_t start(char** argv, int stream) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 7 || std::strcmp(argv[5], "--") != 0) {
-        std::fprintf(stderr, "usage: fault_relay MODE DIRECTION N STATE -- COMMAND...\n");
+    bool tcp = argc == 7 && std::strcmp(argv[5], "tcp") == 0;
+    if (argc < 7 || (!tcp && std::strcmp(argv[5], "--") != 0)) {
+        std::fprintf(stderr,
+                     "usage: fault_relay MODE DIRECTION N STATE -- COMMAND...\n"
+                     "       fault_relay MODE DIRECTION N STATE tcp PORT\n");
         return 2;
     }
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -105,36 +130,69 @@ int main(int argc, char** argv) {
         die(std::string("open ") + argv[4]);
     }
 
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-        die("socketpair");
+    pid_t command = 0;
+    int port = 0;
+    int parent_in = 0;
+    int parent_out = 1;
+    int child = -1;
+    int listener = -1;
+    if (tcp) {
+        listener = tcp_socket();
+        sockaddr_in a = loopback(0);
+        socklen_t len = sizeof a;
+        if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(listener, 1) != 0 ||
+            ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            die("listen");
+        }
+        port = ntohs(a.sin_port);
+    } else {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+            die("socketpair");
+        }
+        command = start(argv + 6, pair[1]);
+        ::close(pair[1]);
+        child = pair[0];
     }
-    pid_t command = start(argv + 6, pair[1]);
-    ::close(pair[1]);
-    int child = pair[0];
-    for (int fd : {0, 1, child}) {
-        set_nonblocking(fd);
-    }
-    Direction down{0, child};
-    Direction up{child, 1};
-    Direction& faulty = fault_up ? up : down;
+    Direction down;
+    Direction up;
     auto save_state = [&] {
         std::string line = std::to_string(::getpid()) + " " + std::to_string(command) + " " +
-                           std::to_string(down.taken) + " " + std::to_string(up.taken) + "\n";
+                           std::to_string(down.taken) + " " + std::to_string(up.taken) + " " +
+                           std::to_string(port) + "\n";
         if (::pwrite(state, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size()) ||
             ::ftruncate(state, static_cast<off_t>(line.size())) != 0) {
             die("writing the state file");
         }
     };
     save_state();
+    if (tcp) {
+        parent_in = parent_out = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        ::close(listener);
+        child = tcp_socket();
+        sockaddr_in server = loopback(std::atoi(argv[6]));
+        if (parent_in < 0 ||
+            ::connect(child, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+            die("accept or connect");
+        }
+    }
+    for (int fd : {parent_in, parent_out, child}) {
+        set_nonblocking(fd);
+    }
+    down = {parent_in, child};
+    up = {child, parent_out};
+    Direction& faulty = fault_up ? up : down;
 
     for (;;) {
         if (faulty.taken == at && faulty.pending.empty()) {
             if (mode == Mode::close) {
-                for (int fd : {0, 1, child}) {
+                for (int fd : {parent_in, parent_out, child}) {
                     ::close(fd);
                 }
-                ::waitpid(command, nullptr, 0);
+                if (command > 0) {
+                    ::waitpid(command, nullptr, 0);
+                }
                 for (;;) {
                     ::pause();
                 }
@@ -208,7 +266,8 @@ int main(int argc, char** argv) {
             save_state();
         }
     }
-    int status = 0;
-    ::waitpid(command, &status, 0);
+    if (command > 0) {
+        ::waitpid(command, nullptr, 0);
+    }
     return 0;
 }
