@@ -193,8 +193,9 @@ class FaultRun {
     // The byte counts of a clean start + call + shutdown.
     // (The second of two: the first may have shipped the program.)
     RelayState measure(tether::Router& router) {
-        run(router, {"pass", "down", 0}, 10s);
-        Result clean = run(router, {"pass", "down", 0}, 10s);
+        // (Shipping a sanitized test program over SSH takes a while.)
+        run(router, {"pass", "down", 0}, 120s);
+        Result clean = run(router, {"pass", "down", 0}, 30s);
         EXPECT_EQ(clean.outcome, Outcome::ok) << clean.what;
         outcomes_.clear();
         return clean.relay;
@@ -274,7 +275,7 @@ void inject_everywhere(FaultRun& run, tether::Router& router, const RelayState& 
         }
     }
     run.run_all(router, cases);
-    Result after = run.run(router, {"pass", "down", 0}, 10s);
+    Result after = run.run(router, {"pass", "down", 0}, 30s);
     EXPECT_EQ(after.outcome, Outcome::ok) << after.what;
 }
 
