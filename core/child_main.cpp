@@ -173,13 +173,7 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
         });
         core->set_dispatcher(dispatcher);
         core->set_parent_stream(parent);
-        broker.impl().post_sync([&] {
-            parent->start(core.get());
-            stdout_reader->start();
-            if (stderr_reader) {
-                stderr_reader->start();
-            }
-        });
+        broker.impl().post_sync([&] { parent->start(core.get()); });
 
         Message ack;
         ack.dst = boot.parent_ids.front();
@@ -187,6 +181,14 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
         ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
         core->send(std::move(ack));
         // Only after the handshake: the parent takes nothing else before it.
+        // Lines this process printed meanwhile (its own log at `io` before
+        // the forwarder is set, a library's output) wait in their pipes.
+        broker.impl().post_sync([&] {
+            stdout_reader->start();
+            if (stderr_reader) {
+                stderr_reader->start();
+            }
+        });
         set_log_forwarder([core, self](int level, std::string_view logger, std::string_view text) {
             core->log_from(self, level, std::string(logger), std::string(text));
         });

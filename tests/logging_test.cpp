@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -99,6 +100,23 @@ TEST(Logging, DebugOptionLogsOneContextInDetail) {
     EXPECT_TRUE(found) << all;
     EXPECT_FALSE(tt::contains(all, "tether.io: " + quiet.name())) << all;
     EXPECT_FALSE(tt::contains(all, "tether.ctx." + quiet.name() + ": tether.io")) << all;
+}
+
+// A context at `io` logs its own first messages before its log can be
+// forwarded; when its stderr is its parent stream (su's terminal; here a
+// shell's 2>&1) they are forwarded as log records, and must come after the
+// handshake, never before it (the parent takes that as a protocol error).
+TEST(Logging, LinesPrintedBeforeTheHandshakeNeverRaceIt) {
+    tt::Master master;
+    tt::LogCapture log;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    for (int i = 0; i < 40; ++i) {
+        tether::Context child = master.router.local(
+            {.program = {"/bin/sh", "-c", "exec \"$0\" 2>&1", self}, .debug = true});
+        EXPECT_EQ(child.call(tt::add, i, 1), i + 1);
+        child.shutdown(true);
+    }
+    EXPECT_GT(log.count("tether.io: parent -> "), 0U);
 }
 
 TEST(Logging, SecretsAndBlobsPrintRedacted) {
