@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 
 #include "core/broker_impl.hpp"
+#include "core/log.hpp"
 #include "tether/errors.hpp"
 
 namespace tether::detail {
@@ -23,18 +25,27 @@ int pidfd_send_signal(int pidfd, int signal) {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
 }
 
-int open_pidfd(pid_t pid) {
-    int fd = pidfd_open(pid);
-    if (fd < 0) {
-        throw Error(std::string("tether: pidfd_open failed: ") + std::strerror(errno));
-    }
-    return fd;
-}
+// How often a child's exit is polled for where there is no pidfd. Its stream
+// closing usually tells first; this bounds how late the status comes.
+constexpr auto kExitPoll = std::chrono::milliseconds(20);
 
 }  // namespace
 
 ChildProcess::ChildProcess(BrokerImpl& broker, pid_t pid)
-    : pid_(pid), pidfd_(broker.io(), open_pidfd(pid)) {}
+    : pid_(pid), pidfd_(broker.io()), poll_timer_(broker.io()) {
+    int fd = pidfd_open(pid);
+    if (fd >= 0) {
+        pidfd_.assign(fd);
+    } else if (errno == ENOSYS) {
+        static std::once_flag said;
+        std::call_once(said, [] {
+            TETHER_LOG(LogLevel::debug, "tether.process",
+                       "no pidfd_open in this kernel: child exits are polled for");
+        });
+    } else {
+        throw Error(std::string("tether: pidfd_open failed: ") + std::strerror(errno));
+    }
+}
 
 ChildProcess::~ChildProcess() {
     // Whoever owned us is gone: the process must not outlive its handle as a
@@ -42,13 +53,14 @@ ChildProcess::~ChildProcess() {
     kill_and_reap();
     boost::system::error_code ignored;
     pidfd_.close(ignored);
+    poll_timer_.cancel();
 }
 
 void ChildProcess::kill_and_reap() {
     if (status_) {
         return;
     }
-    pidfd_send_signal(pidfd_.native_handle(), SIGKILL);
+    send(SIGKILL);
     int status = 0;
     pid_t r;
     do {
@@ -62,6 +74,10 @@ void ChildProcess::watch(Events events) {
 }
 
 void ChildProcess::wait_for_exit(std::function<void()> on_exit) {
+    if (!pidfd_.is_open()) {
+        poll_for_exit(std::move(on_exit));
+        return;
+    }
     pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                       [self = shared_from_this(),
                        on_exit = std::move(on_exit)](const boost::system::error_code& ec) mutable {
@@ -74,6 +90,20 @@ void ChildProcess::wait_for_exit(std::function<void()> on_exit) {
                               self->wait_for_exit(std::move(on_exit));
                           }
                       });
+}
+
+void ChildProcess::poll_for_exit(std::function<void()> on_exit) {
+    if (try_reap()) {
+        on_exit();
+        return;
+    }
+    poll_timer_.expires_after(kExitPoll);
+    poll_timer_.async_wait([self = shared_from_this(), on_exit = std::move(on_exit)](
+                               const boost::system::error_code& ec) mutable {
+        if (!ec) {
+            self->poll_for_exit(std::move(on_exit));
+        }
+    });
 }
 
 bool ChildProcess::try_reap() {
@@ -98,7 +128,15 @@ bool ChildProcess::try_reap() {
 
 void ChildProcess::signal(int sig) {
     if (!status_) {
+        send(sig);
+    }
+}
+
+void ChildProcess::send(int sig) {
+    if (pidfd_.is_open()) {
         pidfd_send_signal(pidfd_.native_handle(), sig);
+    } else {
+        ::kill(pid_, sig);  // not reaped yet: the pid is still this child's
     }
 }
 

@@ -1,11 +1,15 @@
 // A child process this one started: watched through a pidfd on the broker
-// thread (no SIGCHLD handler, no polling), signalled through the pidfd (no pid
-// reuse race), and always reaped. Resource: shared_ptr-owned, broker thread.
+// thread (no SIGCHLD handler, no polling), signalled through the pidfd, and
+// always reaped. Where the kernel has no pidfd_open (Linux < 5.3, RHEL 8's
+// 4.18; valgrind), its exit is polled with waitpid(WNOHANG) instead and it is
+// signalled by pid, which is as safe: an unreaped child's pid cannot be
+// reused. Resource: shared_ptr-owned, broker thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,7 +23,8 @@ class BrokerImpl;
 
 class ChildProcess final : public ChildHandle, public std::enable_shared_from_this<ChildProcess> {
   public:
-    // Throws tether::Error if no pidfd can be had for `pid`.
+    // Throws tether::Error if pidfd_open fails for another reason than its
+    // absence from the kernel.
     ChildProcess(BrokerImpl& broker, pid_t pid);
     ~ChildProcess() override;
     ChildProcess(const ChildProcess&) = delete;
@@ -39,10 +44,13 @@ class ChildProcess final : public ChildHandle, public std::enable_shared_from_th
 
   private:
     void wait_for_exit(std::function<void()> on_exit);
+    void poll_for_exit(std::function<void()> on_exit);
     bool try_reap();
+    void send(int signal);
 
     pid_t pid_;
-    boost::asio::posix::stream_descriptor pidfd_;
+    boost::asio::posix::stream_descriptor pidfd_;  // closed: no pidfd_open here
+    boost::asio::steady_timer poll_timer_;         // without a pidfd
     std::optional<int> status_;
 };
 

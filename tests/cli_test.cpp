@@ -230,11 +230,14 @@ std::vector<char*> pointers(std::vector<std::string>& words) {
     return out;
 }
 
-// Runs the tool to the end; `input` is its stdin (for --pass-fd 0).
-ToolResult tool(std::vector<std::string> args, const std::string& input = "") {
+// Runs the tool to the end; `input` is its stdin (for --pass-fd 0); `under`:
+// a command that runs the tool (its argv's first words).
+ToolResult tool(std::vector<std::string> args, const std::string& input = "",
+                const std::vector<std::string>& under = {}) {
     std::string out = tt::temp_path("out"), err = tt::temp_path("err"), in = tt::temp_path("in");
     { std::ofstream(in) << input; }
     args.insert(args.begin(), TT_TETHER_TOOL);
+    args.insert(args.begin(), under.begin(), under.end());
     std::vector<char*> argv = pointers(args);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -330,6 +333,20 @@ TEST(CliLocal, MistakesGiveOneLineAndTheirExitStatus) {
 
     // A signal ends the command: failed, with the signal named.
     ToolResult killed = tool({"exec", "local", "--", "sh", "-c", "kill -TERM $$"});
+    EXPECT_EQ(killed.status, 1) << show(killed);
+    EXPECT_TRUE(tt::contains(killed.err, "signal 15")) << show(killed);
+}
+
+// On a kernel without pidfd_open (Linux < 5.3) the tool and every context
+// poll for the exits of what they start.
+TEST(CliLocal, ExecWorksWithoutPidfdOpen) {
+    ToolResult r =
+        tool({"exec", "local,local/local", "--", "sh", "-c", "echo hi; exit 3"}, "", {TT_NO_PIDFD});
+    EXPECT_EQ(r.status, 1) << show(r);
+    EXPECT_EQ(count(r.out, ": hi\n"), 2u) << show(r);
+    EXPECT_EQ(count(r.err, "failed      exit 3"), 2u) << show(r);
+    ToolResult killed =
+        tool({"exec", "local", "--", "sh", "-c", "kill -TERM $$"}, "", {TT_NO_PIDFD});
     EXPECT_EQ(killed.status, 1) << show(killed);
     EXPECT_TRUE(tt::contains(killed.err, "signal 15")) << show(killed);
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -126,6 +127,9 @@ void drain(Fd& fd, std::string& into) {
         }
     }
 }
+
+// Where the kernel has no pidfd_open: how often a command's exit is looked for.
+constexpr int kExitPollMs = 20;
 
 void reap(Job& job, int options) {
     if (!job.exited && ::waitpid(job.pid, &job.status, options) == job.pid) {
@@ -267,7 +271,7 @@ std::uint64_t exec_start(std::vector<std::string> argv) {
     auto job = std::make_unique<Job>();
     job->pid = pid;  // from here on the job kills and reaps it if need be
     job->pidfd = Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (job->pidfd.get() < 0) {
+    if (job->pidfd.get() < 0 && errno != ENOSYS) {  // ENOSYS: Linux < 5.3, polled for
         throw system_error("pidfd_open");
     }
     ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
@@ -280,14 +284,16 @@ std::uint64_t exec_start(std::vector<std::string> argv) {
 ExecOutput exec_wait(std::uint64_t number, int wait_ms) {
     Job& job = job_numbered(number);
     if (!job.exited) {
+        // Without a pidfd (poll ignores the -1) the exit is looked for often.
+        bool pidfd = job.pidfd.get() >= 0;
         pollfd fds[3] = {
             {job.pidfd.get(), POLLIN, 0}, {job.out.get(), POLLIN, 0}, {job.err.get(), POLLIN, 0}};
-        int n = ::poll(fds, 3, wait_ms);
+        int n = ::poll(fds, 3, pidfd ? wait_ms : std::min(wait_ms, kExitPollMs));
         if (n < 0 && errno != EINTR) {
             throw system_error("poll");
         }
-        if (fds[0].revents != 0) {
-            reap(job, 0);
+        if (fds[0].revents != 0 || !pidfd) {
+            reap(job, pidfd ? 0 : WNOHANG);
         }
     }
     ExecOutput o = report(job, false);
@@ -304,8 +310,16 @@ ExecOutput exec_kill(std::uint64_t number, int grace_ms) {
     }
     if (!job->exited) {
         ::killpg(job->pid, SIGTERM);
-        pollfd fd{job->pidfd.get(), POLLIN, 0};
-        if (::poll(&fd, 1, grace_ms) <= 0) {  // not gone in time (or EINTR: no waiting twice)
+        if (job->pidfd.get() >= 0) {
+            pollfd fd{job->pidfd.get(), POLLIN, 0};
+            if (::poll(&fd, 1, grace_ms) <= 0) {  // not gone in time (or EINTR: no waiting twice)
+                ::killpg(job->pid, SIGKILL);
+            }
+        } else {
+            for (int waited = 0; !job->exited && waited < grace_ms; waited += kExitPollMs) {
+                ::usleep(kExitPollMs * 1000);
+                reap(*job, WNOHANG);
+            }
             ::killpg(job->pid, SIGKILL);
         }
         reap(*job, 0);
