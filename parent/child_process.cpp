@@ -92,15 +92,18 @@ void ChildProcess::wait_for_exit(std::function<void()> on_exit) {
                       });
 }
 
+// Always from the timer, as the pidfd's wait: `on_exit` never runs inside
+// watch().
 void ChildProcess::poll_for_exit(std::function<void()> on_exit) {
-    if (try_reap()) {
-        on_exit();
-        return;
-    }
     poll_timer_.expires_after(kExitPoll);
     poll_timer_.async_wait([self = shared_from_this(), on_exit = std::move(on_exit)](
                                const boost::system::error_code& ec) mutable {
-        if (!ec) {
+        if (ec) {
+            return;
+        }
+        if (self->try_reap()) {
+            on_exit();
+        } else {
             self->poll_for_exit(std::move(on_exit));
         }
     });
