@@ -222,6 +222,7 @@ bool SshSession::advance() {
                 return false;
             }
             note("ssh: authenticated as " + target_.credentials.username);
+            events_.phase("channel");
             channel_ = api_.ssh_channel_new(session_);
             if (channel_ == nullptr) {
                 fail(std::string("ssh: cannot create a channel: ") + libssh_error());
@@ -248,7 +249,7 @@ bool SshSession::advance() {
                 return false;
             }
             if (rc != SSH_OK) {
-                fail(std::string("ssh: the server refused a session channel: ") + libssh_error());
+                fail(std::string("ssh: cannot open a session channel: ") + libssh_error());
                 return false;
             }
             state_ = State::exec;
@@ -260,7 +261,7 @@ bool SshSession::advance() {
                 return false;
             }
             if (rc != SSH_OK) {
-                fail(std::string("ssh: the server refused to run the bootstrap: ") +
+                fail(std::string("ssh: cannot run the bootstrap on the channel: ") +
                      libssh_error());
                 return false;
             }
