@@ -83,7 +83,18 @@ const std::string& bootstrap_script() {
         "set -- $(sha256sum \"${t}\"); [ \"${1}\" = \"${h}\" ] || { rm -f \"${t}\"; "
         "fail \"upload: checksum mismatch\"; }; "
         "chmod 700 \"${t}\" && mv -f \"${t}\" \"${p}\" || { rm -f \"${t}\"; "
-        "fail \"upload: cannot install ${p}\"; }; say GOT; fi; "
+        "fail \"upload: cannot install ${p}\"; }; "
+        // On an upload only (the cached path costs nothing more): programs
+        // not run for two weeks (atime, which relatime still moves daily)
+        // and temporaries of uploads killed a day ago go, so the cache stays
+        // bounded as masters change versions. Best effort: a find without
+        // these options prunes nothing.
+        "(cd \"${d}\" && "
+        "g=???????????????????????????????????????????????????????????????? && "
+        "find . -maxdepth 1 -type f "
+        "\\( -name \"${g}\" -atime +13 -o -name \".${g}.*\" -mmin +1440 \\) "
+        "! -name \"${h}\" -exec rm -f {} +) </dev/null >/dev/null 2>&1; "
+        "say GOT; fi; "
         "[ -x \"${p}\" ] || fail \"exec: cannot execute ${p}: is ${d} on a filesystem mounted "
         "noexec?\"; "
         "export PATH=\"${o}\" TETHER_CHILD=1 TETHER_PARENT_PID=0 TETHER_BOOT_MARKER=\"${m} RUN\"; "

@@ -1,5 +1,8 @@
 // sudo and su for real: throwaway users, real passwords, real prompts.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -250,6 +253,47 @@ TEST_F(Cache, TheSecondStartReusesTheCachedProgram) {
     EXPECT_EQ(second.call(tt::euid), tt::uid_of("tt_bob"));
     first.shutdown(true);
     second.shutdown(true);
+    std::filesystem::remove_all(cache);
+}
+
+// Programs not run for two weeks and temporaries of killed uploads go when
+// a program is uploaded; the cached path leaves the directory alone.
+TEST_F(Cache, AnUploadPrunesProgramsUnusedForTwoWeeksAndStaleTemporaries) {
+    tt::Master master;
+    std::string cache = fresh_cache_for("tt_bob", "prune");
+    std::string dir = cache + "/tether";
+    ASSERT_EQ(std::system(("mkdir -m 700 " + dir + " && chown tt_bob " + dir).c_str()), 0);
+    auto now = std::chrono::system_clock::now();
+    // A file of bob's whose access and modification times are `age` ago.
+    auto make = [&](const std::string& name, std::chrono::hours age) {
+        std::string path = dir + "/" + name;
+        std::ofstream(path) << "x";
+        EXPECT_EQ(::chown(path.c_str(), static_cast<uid_t>(tt::uid_of("tt_bob")), -1), 0);
+        auto then = std::chrono::duration_cast<std::chrono::seconds>((now - age).time_since_epoch())
+                        .count();
+        timespec times[2] = {{then, 0}, {then, 0}};
+        EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+        return path;
+    };
+    using days = std::chrono::duration<int, std::ratio<86400>>;
+    auto hours = [](days d) { return std::chrono::duration_cast<std::chrono::hours>(d); };
+    std::string unused = make(std::string(64, 'a'), hours(days(20)));
+    std::string used = make(std::string(64, 'b'), hours(days(1)));
+    std::string stale = make("." + std::string(64, 'c') + ".123", hours(days(2)));
+    std::string fresh = make("." + std::string(64, 'd') + ".456", std::chrono::hours(0));
+    std::string foreign = make("notes.txt", hours(days(30)));
+
+    tether::SudoOptions options{.username = "tt_bob", .env = {{"XDG_CACHE_HOME", cache}}};
+    master.router.sudo(options).shutdown(true);  // uploads
+    EXPECT_FALSE(std::filesystem::exists(unused));
+    EXPECT_FALSE(std::filesystem::exists(stale));
+    EXPECT_TRUE(std::filesystem::exists(used));
+    EXPECT_TRUE(std::filesystem::exists(fresh));
+    EXPECT_TRUE(std::filesystem::exists(foreign));
+
+    unused = make(std::string(64, 'a'), hours(days(20)));
+    master.router.sudo(options).shutdown(true);  // cached
+    EXPECT_TRUE(std::filesystem::exists(unused));
     std::filesystem::remove_all(cache);
 }
 
