@@ -83,12 +83,12 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void child_stream_lost(Stream& stream, const std::string& reason);
     // A direct child has been reaped; its link is dropped.
     void child_gone(std::uint32_t id);
-    // A line from (or about) context `origin`: logged here in the master,
-    // forwarded to the master elsewhere.
     // Tests: the reply handle the next request from this router will get
     // (what a hostile child would have to guess to forge a reply).
     std::uint32_t next_reply_handle() const noexcept { return next_handle_.load(); }
 
+    // A line from (or about) context `origin`: logged here in the master,
+    // forwarded to the master elsewhere.
     void log_from(std::uint32_t origin, int level, const std::string& logger,
                   const std::string& text);
 

@@ -129,7 +129,6 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
     void arm_read();
     void on_read(const boost::system::error_code& ec, std::size_t n);
-    // Returns false when the stream closed while parsing.
     void deliver(Message message);
     void log_io(const char* direction, const Message& message) const;
     // Queues a frame, then writes unless a WriteBatch holds it back; false if

@@ -73,13 +73,6 @@ RelayState read_state(const std::string& path) {
     return s;
 }
 
-// tt::temp_path's counter is not for several threads.
-std::string unique_path(const std::string& stem) {
-    static std::atomic<int> counter{0};
-    return "/tmp/tether-test-" + stem + "-" + std::to_string(::getpid()) + "-" +
-           std::to_string(++counter);
-}
-
 std::string self_exe() {
     return fs::read_symlink("/proc/self/exe").string();
 }
@@ -127,7 +120,7 @@ class FaultRun {
     // that the relay and the child behind it are gone.
     Result run(tether::Router& router, const Injection& fault,
                std::chrono::milliseconds connect_timeout = kConnectTimeout) {
-        std::string state = unique_path("fault-state");
+        std::string state = tt::temp_path("fault-state");
         std::vector<std::string> relay = {TT_FAULT_RELAY,           fault.mode, fault.direction,
                                           std::to_string(fault.at), state,      "--"};
         Result r;

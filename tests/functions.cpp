@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -170,7 +171,7 @@ int touch_and_sleep(std::string marker, int ms) {
 }
 
 std::string temp_path(const std::string& stem) {
-    static int counter = 0;
+    static std::atomic<int> counter{0};  // tests name files from several threads
     return "/tmp/tether-test-" + stem + "-" + std::to_string(::getpid()) + "-" +
            std::to_string(++counter);
 }

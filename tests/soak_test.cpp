@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/measure.hpp"
 #include "functions.hpp"
 #include "harness.hpp"
 
@@ -33,20 +33,6 @@ constexpr bool kSanitized = false;
 constexpr int kScale = 1;
 #endif
 
-long rss_kib(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    long value = -1;
-    while (in >> key) {
-        if (key == "VmRSS:") {
-            in >> value;
-            break;
-        }
-        in.ignore(1 << 20, '\n');
-    }
-    return value;
-}
-
 // What the process holds that a leak would grow.
 struct Holdings {
     tether::testing::ProcessSnapshot snapshot;
@@ -55,7 +41,8 @@ struct Holdings {
 };
 
 Holdings holdings() {
-    return {tether::testing::snapshot(), tether::testing::child_processes(), rss_kib(::getpid())};
+    return {tether::testing::snapshot(), tether::testing::child_processes(),
+            bench::rss_kib(::getpid())};
 }
 
 // Fds in `after` that were not in `before` (one still closing when `before`
@@ -144,13 +131,13 @@ TEST(Soak, AMillionCallsOnOneContextKeepBothSidesFlat) {
         EXPECT_EQ(wrong, 0);
     };
     run(total / 10);  // warm up: buffers at their working size
-    long master_before = rss_kib(::getpid());
-    long child_before = rss_kib(child_pid);
+    long master_before = bench::rss_kib(::getpid());
+    long child_before = bench::rss_kib(child_pid);
     auto began = std::chrono::steady_clock::now();
     run(total - total / 10);
     auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-    long master_after = rss_kib(::getpid());
-    long child_after = rss_kib(child_pid);
+    long master_after = bench::rss_kib(::getpid());
+    long child_after = bench::rss_kib(child_pid);
     std::cout << total << " calls (" << total - total / 10 << " measured) in " << took
               << " s; master RSS " << master_before << " -> " << master_after << " KiB, child "
               << child_before << " -> " << child_after << " KiB" << std::endl;
