@@ -3,8 +3,9 @@
 # one command fanned out to several local contexts (one of them started
 # inside another) and a sudo context, with each target's output as it
 # arrives and a summary; then the tree of those contexts. No server to set
-# up. Needs root, or a user whose sudo asks no password (otherwise it asks
-# for it on the terminal).
+# up, and none installed: only the build dependencies and sudo
+# (scripts/install-deps.sh without --test). Needs root, or a user whose sudo
+# asks no password (otherwise it asks for it on the terminal).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,22 +1,42 @@
 #!/usr/bin/env bash
-# Installs everything tether needs to build, test and run its demo, from
-# Debian's packages only, plus any packages named as arguments (bench/compare
-# adds its own). Safe to run again; needs root (or sudo).
+# Installs what tether needs, from Debian's packages only. Safe to run again;
+# needs root (or sudo).
+#
+#   scripts/install-deps.sh [--test] [--bench] [PACKAGE...]
+#
+# Alone: what building the library and the tool needs, and sudo for the
+# demo's sudo context (scripts/demo.sh). --test adds what the test suite needs
+# (scripts/test.sh), among them openssh-server, which starts an sshd on port
+# 22 when installed: only the tests and bench/compare ask for it. --bench adds
+# what bench/ needs to build. PACKAGEs are installed too (bench/compare names
+# its own).
 set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config
     libboost1.81-dev        # Asio and Process (the default libboost-dev is 1.74)
     libcereal-dev libspdlog-dev libfmt-dev
-    libgtest-dev libgmock-dev libbenchmark-dev
-    procps                  # ps/pgrep for the orphan checks in tests
-    sudo passwd util-linux  # sudo/su contexts; useradd for the tests' throwaway users
     libssh-dev              # SSH contexts (headers; libssh-4 is loaded at run time)
-    openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
-    python3-mitogen         # bench/mitogen_bench.py's smoke test (bench/compare's Mitogen side)
-    graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
-    "$@"
+    sudo passwd util-linux  # sudo and su (the demo's sudo target); useradd, su
 )
+test_packages=(
+    libgtest-dev libgmock-dev
+    libbenchmark-dev        # the suite builds bench/ too (bench_compare_smoke)
+    procps                  # ps/pgrep for the orphan checks in tests
+    openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
+    python3-mitogen         # bench_compare_smoke runs bench/mitogen_bench.py
+    graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
+)
+bench_packages=(libbenchmark-dev)
+
+for arg in "$@"; do
+    case $arg in
+        --test) packages+=("${test_packages[@]}") ;;
+        --bench) packages+=("${bench_packages[@]}") ;;
+        -*) echo "usage: $0 [--test] [--bench] [PACKAGE...]" >&2; exit 2 ;;
+        *) packages+=("$arg") ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
