@@ -56,12 +56,13 @@ BootConfig read_boot(int fd) {
     if (!read_exactly(fd, header, sizeof header)) {
         die("no configuration from the parent (EOF)");
     }
-    Header h = decode_header(header);
+    FrameHeader h = decode_header(header);
     if (auto why = check_header(h, kMaxBoot)) {
         die("bad configuration frame: " + *why);
     }
-    if (h.handle != kBoot) {
-        die("first message is not a configuration (handle " + std::to_string(h.handle) + ")");
+    if (h.header.handle != kBoot) {
+        die("first message is not a configuration (handle " + std::to_string(h.header.handle) +
+            ")");
     }
     std::string payload(h.length, '\0');
     if (!read_exactly(fd, payload.data(), payload.size())) {
@@ -153,7 +154,8 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
     int code = 0;
     {
         Router router(core);
-        auto dispatcher = std::make_shared<Dispatcher>(*core, router);
+        auto dispatcher =
+            std::make_shared<Dispatcher>(*core, router, boot.name, boot.parent_ids.front());
         auto parent = std::make_shared<Stream>(broker.impl(), protocol_fd, "parent",
                                                options.max_message_size, write_fd);
         std::uint32_t self = boot.context_id;
@@ -176,8 +178,8 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
         broker.impl().post_sync([&] { parent->start(core.get()); });
 
         Message ack;
-        ack.dst = boot.parent_ids.front();
-        ack.handle = kBootAck;
+        ack.header.dst = boot.parent_ids.front();
+        ack.header.handle = kBootAck;
         ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
         core->send(std::move(ack));
         // Only after the handshake: the parent takes nothing else before it.

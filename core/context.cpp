@@ -31,8 +31,8 @@ void send_call_no_reply(const ContextRef& to, std::string payload) {
     std::shared_ptr<RouterCore> core = lock_core(to);
     core->check_open();
     Message m;
-    m.dst = to.id;
-    m.handle = kCall;
+    m.header.dst = to.id;
+    m.header.handle = kCall;
     m.payload = std::move(payload);
     core->send(std::move(m));
 }

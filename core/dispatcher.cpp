@@ -9,7 +9,6 @@
 
 #include "core/log.hpp"
 #include "core/registry.hpp"
-#include "core/router_core.hpp"
 #include "core/secret_scope.hpp"
 #include "core/stream.hpp"
 #include "core/throw_trace.hpp"
@@ -57,7 +56,8 @@ std::string encode_current_exception(const std::string& context_name) {
     }
 }
 
-Dispatcher::Dispatcher(RouterCore& core, Router& router) : core_(core), router_(router) {}
+Dispatcher::Dispatcher(CallPort& port, Router& router, std::string name, std::uint32_t parent)
+    : port_(port), router_(router), name_(std::move(name)), parent_(parent) {}
 
 bool Dispatcher::enqueue(Message& call) {
     {
@@ -90,7 +90,7 @@ bool Dispatcher::close(Why why) {
     }
     wake_.set();
     for (const Message& m : dropped) {
-        core_.reply_dead(m, "context " + core_.name() + " is shutting down");
+        port_.reply_dead(m.header, "context " + name_ + " is shutting down");
     }
     return busy;
 }
@@ -145,32 +145,30 @@ void Dispatcher::serve(Message call) {
         Invoker invoke = find_export(function);
         if (invoke == nullptr) {
             throw CallError("tether::NotExported",
-                            "function '" + function + "' is not exported in " + core_.name(),
-                            core_.name(), "");
+                            "function '" + function + "' is not exported in " + name_, name_, "");
         }
-        // The master (serving what allow_calls opened) is its own parent.
-        std::uint32_t parent = core_.is_master() ? core_.id() : core_.parent_ids().front();
-        CallContext cc(router_, Context(core_.ref(call.src)), Context(core_.ref(parent)));
-        DecodeScope scope(core_.weak_from_this());
+        ContextRef caller = port_.ref(call.header.src);
+        DecodeScope scope(caller.core);
+        CallContext cc(router_, Context(caller), Context(port_.ref(parent_)));
         WriteBatch::Suspend unbatched;
         invoke(cc, in, reply);
     } catch (...) {
-        reply = encode_current_exception(core_.name());
-        if (call.reply_to == 0) {
+        reply = encode_current_exception(name_);
+        if (call.header.reply_to == 0) {
             TETHER_LOG(LogLevel::error, kLog, "no-reply call to ", function, " failed");
         }
     }
     if (before_reply_) {
         before_reply_();
     }
-    if (call.reply_to == 0) {
+    if (call.header.reply_to == 0) {
         return;
     }
     Message m;
-    m.dst = call.src;
-    m.handle = call.reply_to;
+    m.header.dst = call.header.src;
+    m.header.handle = call.header.reply_to;
     m.payload = std::move(reply);
-    core_.send(std::move(m));
+    port_.send(std::move(m));
 }
 
 }  // namespace tether::detail

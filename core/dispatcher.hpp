@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/call_port.hpp"
 #include "core/message.hpp"
 #include "tether/detail/wake_flag.hpp"
 
@@ -18,13 +19,13 @@ class Router;
 
 namespace tether::detail {
 
-class RouterCore;
-
 class Dispatcher {
   public:
     enum class Why { shutdown, parent_lost };
 
-    Dispatcher(RouterCore& core, Router& router);
+    // Serves as context `name`, whose parent is `parent` (cc.parent()),
+    // answering through `port`. `port` and `router` outlive the dispatcher.
+    Dispatcher(CallPort& port, Router& router, std::string name, std::uint32_t parent);
 
     // False once closed.
     // Takes `call` (moved from) unless closed: then returns false, `call` intact.
@@ -46,8 +47,10 @@ class Dispatcher {
   private:
     void serve(Message call);
 
-    RouterCore& core_;
+    CallPort& port_;
     Router& router_;
+    const std::string name_;
+    const std::uint32_t parent_;
     std::function<void()> before_reply_;
 
     std::mutex mutex_;

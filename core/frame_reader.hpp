@@ -60,18 +60,12 @@ std::optional<std::string> FrameReader::received(std::size_t n, Deliver&& delive
     in_len_ += n;
     std::size_t pos = 0;
     while (in_len_ - pos >= kHeaderSize) {
-        Header h = decode_header(&in_[pos]);
+        FrameHeader h = decode_header(&in_[pos]);
         if (auto why = check_header(h, max_message_size_)) {
             in_len_ = 0;
             return why;
         }
-        Message m;
-        m.dst = h.dst;
-        m.src = h.src;
-        m.auth = h.auth;
-        m.handle = h.handle;
-        m.reply_to = h.reply_to;
-        m.flags = h.flags;
+        Message m{h.header, {}};
         std::size_t have = in_len_ - pos - kHeaderSize;
         if (have >= h.length) {
             m.payload.assign(reinterpret_cast<const char*>(&in_[pos + kHeaderSize]), h.length);

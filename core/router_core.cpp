@@ -3,7 +3,6 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <unistd.h>
-#include <algorithm>
 
 #include "core/dispatcher.hpp"
 #include "core/log.hpp"
@@ -26,13 +25,12 @@ constexpr auto kBusyShutdownGrace = std::chrono::milliseconds(2000);
 }  // namespace
 
 RouterCore::RouterCore(BrokerImpl& broker, RouterOptions options, Identity identity)
-    : broker_(broker), options_(options), identity_(std::move(identity)) {
-    names_[identity_.id] = identity_.name;
-    names_[0] = "master";
-    for (std::size_t i = 0; i < identity_.parent_ids.size() && i < identity_.parent_names.size();
-         ++i) {
-        names_[identity_.parent_ids[i]] = identity_.parent_names[i];
-    }
+    : broker_(broker),
+      options_(options),
+      identity_(std::move(identity)),
+      routes_(identity_, options_.unidirectional),
+      children_(broker),
+      master_calls_(*this, identity_.name) {
     broker_.add_participant(this);
 }
 
@@ -52,216 +50,89 @@ ContextRef RouterCore::ref(std::uint32_t id) {
     return ref(id, name_of(id));
 }
 
-std::string RouterCore::name_of(std::uint32_t id) {
-    std::lock_guard lock(mutex_);
-    auto it = names_.find(id);
-    return it != names_.end() ? it->second : "context " + std::to_string(id);
-}
-
 void RouterCore::check_open() const {
-    std::lock_guard lock(mutex_);
     if (closed_ || broker_.stopping()) {
         throw Error("tether: the router of " + identity_.name +
                     " has shut down and can no longer be used");
     }
 }
 
-bool RouterCore::is_ancestor(std::uint32_t id) const {
-    const auto& p = identity_.parent_ids;
-    return std::find(p.begin(), p.end(), id) != p.end();
-}
-
-std::shared_ptr<Stream> RouterCore::route_for(std::uint32_t dst) {
-    auto it = routes_.find(dst);
-    if (it != routes_.end()) {
-        return it->second;
-    }
-    return parent_;  // nullptr in the master: no route
-}
-
 std::shared_ptr<ReplySlot> RouterCore::request(const ContextRef& to, std::uint32_t handle,
                                                std::string payload) {
     auto slot = std::make_shared<ReplySlot>(to);
-    std::uint32_t reply_to = next_handle_.fetch_add(1, std::memory_order_relaxed);
-    {
-        std::lock_guard lock(mutex_);
-        if (closed_) {
-            slot->deliver(Reply{true, "the router of " + identity_.name + " has shut down"});
-            return slot;
-        }
-        pending_.emplace(reply_to, slot);
+    std::optional<std::uint32_t> reply_to = closed_ ? std::nullopt : pending_.add(slot);
+    if (!reply_to) {
+        slot->deliver(Reply{true, "the router of " + identity_.name + " has shut down"});
+        return slot;
     }
-    Message m;
-    m.dst = to.id;
-    m.handle = handle;
-    m.reply_to = reply_to;
-    m.payload = std::move(payload);
-    send(std::move(m));
+    send(Message{{.dst = to.id, .handle = handle, .reply_to = *reply_to}, std::move(payload)});
     return slot;
 }
 
 void RouterCore::send(Message m) {
-    m.src = identity_.id;
-    m.auth = identity_.id;
+    Header& h = m.header;
+    h.src = identity_.id;
+    h.auth = identity_.id;
     if (m.payload.size() > options_.max_message_size) {
         std::string reason =
             "message too large (max " + std::to_string(options_.max_message_size) + " bytes)";
         TETHER_LOG(LogLevel::error, kLog, reason, ": ", describe(m));
-        if (m.reply_to != 0) {
-            reply_dead(m, reason);  // the sender waits for an answer: it gets this
-        } else if (!m.dead()) {
+        if (h.reply_to != 0) {
+            reply_dead(h, reason);  // the sender waits for an answer: it gets this
+        } else if (!h.dead()) {
             // A reply (or one-way message): whoever waits for it at the far end
             // learns why it will never come.
-            send_dead(m.dst, m.handle, reason);
+            send_dead(h.dst, h.handle, reason);
         }
         return;
     }
-    if (m.dst == identity_.id) {
-        if (m.handle >= kFirstDynamicHandle) {
+    if (h.dst == identity_.id) {
+        if (h.handle >= kFirstDynamicHandle) {
             deliver_reply(std::move(m));
         } else {
-            auto self = shared_from_this();
-            broker_.post(
-                [self, m = std::move(m)]() mutable { self->handle_local(nullptr, std::move(m)); });
+            broker_.post([self = shared_from_this(), m = std::move(m)]() mutable {
+                self->handle_local(nullptr, std::move(m));
+            });
         }
         return;
     }
-    std::shared_ptr<Stream> stream;
-    {
-        std::lock_guard lock(mutex_);
-        stream = route_for(m.dst);
-    }
-    Message header = header_of(m);
+    std::shared_ptr<Stream> stream = routes_.route_for(h.dst);
+    Header header = h;
     if (!stream || !stream->write(std::move(m))) {
-        reply_dead(header, no_route(header.dst));
+        reply_dead(header, routes_.no_route(header.dst));
     }
 }
 
-void RouterCore::reply_dead(const Message& to, const std::string& reason) {
+void RouterCore::reply_dead(const Header& to, const std::string& reason) {
     if (to.dead() || to.reply_to == 0) {
         return;  // never answer a dead message, nor one that wants no answer
     }
     if (to.src == identity_.id) {
-        Message dead;
-        dead.handle = to.reply_to;
-        dead.flags = kFlagDead;
-        dead.payload = reason;
-        deliver_reply(std::move(dead));
+        deliver_reply(Message{{.handle = to.reply_to, .flags = kFlagDead}, reason});
         return;
     }
     send_dead(to.src, to.reply_to, reason);
 }
 
 void RouterCore::send_dead(std::uint32_t dst, std::uint32_t handle, const std::string& reason) {
-    Message dead;
-    dead.dst = dst;
-    dead.handle = handle;
-    dead.flags = kFlagDead;
-    dead.payload = reason;
-    send(std::move(dead));
-}
-
-std::string RouterCore::no_route(std::uint32_t dst) const {
-    return "no route to " + std::to_string(dst) + ", my ID is " + std::to_string(identity_.id);
-}
-
-Message RouterCore::header_of(const Message& m) {
-    Message header;
-    header.dst = m.dst;
-    header.src = m.src;
-    header.handle = m.handle;
-    header.reply_to = m.reply_to;
-    header.flags = m.flags;
-    return header;
+    send(Message{{.dst = dst, .handle = handle, .flags = kFlagDead}, reason});
 }
 
 void RouterCore::deliver_reply(Message m) {
-    std::shared_ptr<ReplySlot> slot;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = pending_.find(m.handle);
-        if (it == pending_.end()) {
-            TETHER_LOG(LogLevel::debug, kLog, "reply for a handle nobody waits on: ", describe(m));
+    Header header = m.header;
+    std::size_t length = m.payload.size();
+    switch (pending_.deliver(std::move(m))) {
+        case PendingReplies::Delivery::delivered:
             return;
-        }
-        // Only the context asked may answer; anyone on the way may declare it
-        // unreachable.
-        if (!m.dead() && m.src != it->second->respondent().id) {
-            TETHER_LOG(LogLevel::error, kLog, "reply from unexpected context: ", describe(m));
+        case PendingReplies::Delivery::unknown_handle:
+            TETHER_LOG(LogLevel::debug, kLog,
+                       "reply for a handle nobody waits on: ", describe(header, length));
             return;
-        }
-        slot = std::move(it->second);
-        pending_.erase(it);
+        case PendingReplies::Delivery::wrong_sender:
+            TETHER_LOG(LogLevel::error, kLog,
+                       "reply from unexpected context: ", describe(header, length));
+            return;
     }
-    slot->deliver(Reply{m.dead(), std::move(m.payload)});
-}
-
-bool RouterCore::may_call_master(const Message& call) {
-    std::string function;
-    try {
-        WireReader in(call.payload);
-        in(function);
-    } catch (const cereal::Exception&) {
-        return false;
-    }
-    std::function<bool(const tether::Context&)> from;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = open_functions_.find(function);
-        if (it == open_functions_.end()) {
-            return false;
-        }
-        from = it->second;
-    }
-    try {
-        return !from || from(tether::Context(ref(call.auth)));
-    } catch (...) {
-        // The program's filter runs here, on the broker thread: nothing it
-        // throws may escape into the event loop.
-        TETHER_LOG(LogLevel::error, kLog, "the allow_calls filter of ", function,
-                   " threw: refusing the call");
-        return false;
-    }
-}
-
-void RouterCore::allow_calls(const std::string& name,
-                             std::function<bool(const tether::Context&)> from,
-                             tether::Router& router) {
-    std::lock_guard lock(mutex_);
-    open_functions_[name] = std::move(from);
-    if (dispatcher_ == nullptr) {
-        dispatcher_ = std::make_shared<Dispatcher>(*this, router);
-        serving_thread_ = std::thread([dispatcher = dispatcher_] { dispatcher->run(); });
-    }
-}
-
-void RouterCore::stop_serving_calls() {
-    std::shared_ptr<Dispatcher> dispatcher;
-    {
-        std::lock_guard lock(mutex_);
-        if (!is_master()) {
-            return;  // a child's dispatcher is its main thread's, stopped there
-        }
-        open_functions_.clear();
-        dispatcher = std::move(dispatcher_);
-    }
-    if (dispatcher != nullptr) {
-        dispatcher->close(Dispatcher::Why::shutdown);
-    }
-    if (serving_thread_.joinable()) {
-        serving_thread_.join();
-    }
-}
-
-bool RouterCore::may_speak_for(std::uint32_t id, const Stream& stream) {
-    std::lock_guard lock(mutex_);
-    auto it = routes_.find(id);
-    if (it != routes_.end()) {
-        return it->second.get() == &stream;
-    }
-    // Not known here at all: a context still starting behind that stream
-    // (its stderr comes before its route). It cannot pass for a known one.
-    return id != identity_.id && !is_ancestor(id);
 }
 
 std::uint32_t RouterCore::allocate_id() {
@@ -278,121 +149,54 @@ std::uint32_t RouterCore::allocate_id() {
 
 void RouterCore::add_link(std::uint32_t id, const std::string& name,
                           std::shared_ptr<ChildLink> link) {
-    std::lock_guard lock(mutex_);
-    if (closed_) {
+    if (closed_ || !children_.add(id, std::move(link))) {
         throw Error("tether: the router of " + identity_.name + " has shut down");
     }
-    names_[id] = name;
-    links_[id] = std::move(link);
+    routes_.set_name(id, name);
 }
 
 void RouterCore::attach_child(std::uint32_t id, const std::string& name,
                               std::shared_ptr<Stream> stream) {
-    stream->remote_id = id;
-    {
-        std::lock_guard lock(mutex_);
-        routes_[id] = stream;
-        names_[id] = name;
-    }
+    routes_.add_child(id, name, std::move(stream));
     if (!is_master()) {
-        Message m;
-        m.dst = identity_.parent_ids.front();
-        m.handle = kAddRoute;
-        m.payload = encode(RouteAdded{id, name});
-        send(std::move(m));
+        send(Message{{.dst = identity_.parent_ids.front(), .handle = kAddRoute},
+                     encode(RouteAdded{id, name})});
     }
 }
 
 void RouterCore::child_stream_lost(Stream& stream, const std::string& reason) {
-    std::vector<std::uint32_t> ids;
-    {
-        std::lock_guard lock(mutex_);
-        for (const auto& [id, s] : routes_) {
-            if (s.get() == &stream) {
-                ids.push_back(id);
-            }
-        }
-    }
+    std::vector<std::uint32_t> ids = routes_.routed_through(stream);
     if (!ids.empty()) {
         contexts_lost(ids, reason, &stream);
     }
 }
 
-// A context neither routed nor linked any more is not named either: a router
-// that starts and loses contexts for months must not grow with them.
-void RouterCore::forget_name_if_gone(std::uint32_t id) {
-    if (id != 0 && id != identity_.id && !is_ancestor(id) && routes_.count(id) == 0 &&
-        links_.count(id) == 0) {
-        names_.erase(id);
-    }
-}
-
 void RouterCore::child_gone(std::uint32_t id) {
-    {
-        std::lock_guard lock(mutex_);
-        links_.erase(id);
-        forget_name_if_gone(id);
-    }
-    changed_.notify_all();
+    children_.remove(id);
+    routes_.forget_name(id);
 }
 
 void RouterCore::contexts_lost(const std::vector<std::uint32_t>& ids, const std::string& reason,
                                Stream* from) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    std::vector<std::shared_ptr<ReplySlot>> failed;
-    std::vector<std::shared_ptr<Stream>> tell;
-    bool from_parent = from != nullptr && from == parent_.get();
-    {
-        std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<Stream>> tell = routes_.lose(ids, from);
+    if (from == nullptr || !routes_.is_parent(*from)) {
         for (std::uint32_t id : ids) {
-            if (!from_parent) {
-                routes_.erase(id);
-                forget_name_if_gone(id);
+            if (!children_.linked(id)) {  // a child's name stays until it is reaped
+                routes_.forget_name(id);
             }
-        }
-        for (auto it = pending_.begin(); it != pending_.end();) {
-            if (std::find(ids.begin(), ids.end(), it->second->respondent().id) != ids.end()) {
-                failed.push_back(std::move(it->second));
-                it = pending_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        // Whoever sent to a lost context hears of it; the stream it came
-        // from already knows.
-        std::vector<const Stream*> seen;
-        for (const auto& [id, s] : routes_) {
-            if (s.get() == from || std::find(seen.begin(), seen.end(), s.get()) != seen.end()) {
-                continue;
-            }
-            seen.push_back(s.get());
-            for (std::uint32_t lost : ids) {
-                if (s->egress.erase(lost) != 0) {
-                    tell.push_back(s);
-                    break;
-                }
-            }
-        }
-        if (parent_ && !from_parent) {
-            tell.push_back(parent_);
         }
     }
-    changed_.notify_all();
+    children_.notify();
     for (std::uint32_t id : ids) {
         TETHER_LOG(LogLevel::debug, kLog, "context ", id, " lost: ", reason);
     }
-    for (auto& slot : failed) {
-        slot->deliver(Reply{true, reason});
-    }
+    pending_.fail_from(ids, reason);
     std::string payload = encode(RoutesDeleted{ids, reason});
     for (auto& s : tell) {
-        Message m;
-        m.dst = s->remote_id;
-        m.src = identity_.id;
-        m.auth = identity_.id;
-        m.handle = kDelRoute;
-        m.payload = payload;
-        s->write(std::move(m));
+        Header h{
+            .dst = s->remote_id, .src = identity_.id, .auth = identity_.id, .handle = kDelRoute};
+        s->write(Message{h, payload});
     }
 }
 
@@ -407,146 +211,69 @@ void RouterCore::log_from(std::uint32_t origin, int level, const std::string& lo
         log_remote(level, name_of(origin), logger, text);
         return;
     }
-    // Straight to the parent stream, without the router's mutex: a line may
-    // be logged while that mutex is held, and the parent stream never
-    // changes once set (before forwarding starts).
-    Message m;
-    m.dst = 0;
-    m.src = identity_.id;
-    m.auth = identity_.id;
-    m.handle = kForwardLog;
-    m.payload = encode(LogRecord{origin, level, logger, text});
-    if (parent_ && m.payload.size() <= options_.max_message_size) {
-        parent_->write(std::move(m));
+    // Straight to the parent stream, taking no lock: a line may be logged
+    // while a part's lock is held, and the parent stream never changes once
+    // set (before forwarding starts).
+    Message m{{.dst = 0, .src = identity_.id, .auth = identity_.id, .handle = kForwardLog},
+              encode(LogRecord{origin, level, logger, text})};
+    const std::shared_ptr<Stream>& parent = routes_.parent();
+    if (parent && m.payload.size() <= options_.max_message_size) {
+        parent->write(std::move(m));
     }
 }
 
 void RouterCore::shutdown_context(std::uint32_t id, bool wait) {
     check_open();
-    bool direct = broker_.post_sync([&] {
-        std::shared_ptr<ChildLink> link;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = links_.find(id);
-            if (it != links_.end()) {
-                link = it->second;
-            }
-        }
-        if (link) {
-            link->begin_shutdown();
-        }
-        return link != nullptr;
-    });
-    if (!direct) {
-        Message m;
-        m.dst = id;
-        m.handle = kShutdown;
-        send(std::move(m));
+    if (!children_.begin_shutdown(id)) {
+        send(Message{{.dst = id, .handle = kShutdown}, {}});
     }
-    if (wait) {
-        std::unique_lock lock(mutex_);
-        // A direct child is killed well within this; an indirect one relies on
-        // its own grace timer and its parent noticing, which a stuck
-        // intermediary could hold up.
-        if (!changed_.wait_for(lock, kShutdownWaitLimit,
-                               [&] { return routes_.count(id) == 0 && links_.count(id) == 0; })) {
-            auto name = names_.find(id);
-            throw TimeoutError(
-                "tether: " + (name != names_.end() ? name->second : std::to_string(id)) +
-                " still not gone " + std::to_string(kShutdownWaitLimit.count()) +
-                " s after it was asked to shut down");
-        }
+    // A direct child is killed well within the limit; an indirect one relies
+    // on its own grace timer and its parent noticing, which a stuck
+    // intermediary could hold up.
+    if (wait && !children_.wait_gone(
+                    id, [&] { return !routes_.routed(id); }, kShutdownWaitLimit)) {
+        throw TimeoutError("tether: " + name_of(id) + " still not gone " +
+                           std::to_string(kShutdownWaitLimit.count()) +
+                           " s after it was asked to shut down");
     }
 }
 
 void RouterCore::shutdown_children() {
-    if (broker_.stopped()) {
-        return;
-    }
-    broker_.post_sync([&] {
-        for (auto& link : current_links()) {
-            link->begin_shutdown();
-        }
-    });
-    std::map<std::uint32_t, std::shared_ptr<ChildLink>> stuck;
-    {
-        std::unique_lock lock(mutex_);
-        if (!changed_.wait_for(lock, kChildrenShutdownLimit, [&] { return links_.empty(); })) {
-            TETHER_LOG(LogLevel::error, kLog, links_.size(),
-                       " children still not reaped after shutdown began: killing them");
-        }
-        stuck.swap(links_);
-    }
-    changed_.notify_all();
-    if (!stuck.empty()) {
-        broker_.post_sync([&] {
-            for (auto& [id, link] : stuck) {
-                link->release();
-            }
-        });
-    }
+    children_.shutdown_all(kChildrenShutdownLimit);
 }
 
 void RouterCore::set_parent_stream(std::shared_ptr<Stream> stream) {
-    std::lock_guard lock(mutex_);
-    parent_ = std::move(stream);
-    parent_->remote_id = identity_.parent_ids.front();
+    routes_.set_parent(std::move(stream));
 }
 
 void RouterCore::set_dispatcher(std::shared_ptr<Dispatcher> dispatcher) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(dispatcher_mutex_);
     dispatcher_ = std::move(dispatcher);
 }
 
-std::vector<std::shared_ptr<ChildLink>> RouterCore::current_links() {
-    std::lock_guard lock(mutex_);
-    std::vector<std::shared_ptr<ChildLink>> links;
-    for (auto& [id, link] : links_) {
-        links.push_back(link);
-    }
-    return links;
-}
-
 std::shared_ptr<Dispatcher> RouterCore::current_dispatcher() {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(dispatcher_mutex_);
     return dispatcher_;
 }
 
 void RouterCore::on_message(Stream& from, Message m) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    bool from_parent = &from == parent_.get();
-    if (!from_parent) {
-        // A child may speak only for itself and the contexts behind it, and
-        // act only under the authority of one of those (never, say, the
-        // master's). Logged after the lock: logging may send.
-        const char* bad = nullptr;
-        bool src_ok = false;
-        {
-            std::lock_guard lock(mutex_);
-            auto behind = [&](std::uint32_t id) {
-                auto it = routes_.find(id);
-                return it != routes_.end() && it->second.get() == &from;
-            };
-            src_ok = behind(m.src);
-            if (!src_ok) {
-                bad = "bad src_id";
-            } else if (!behind(m.auth)) {
-                bad = "bad auth_id";
-            }
-        }
-        if (bad != nullptr) {
-            TETHER_LOG(LogLevel::error, kLog, bad, ": got src ", m.src, " auth ", m.auth, " via ",
-                       from.name(), ": ", describe(m));
+    if (!routes_.is_parent(from)) {
+        auto sender = routes_.check_sender(m.header, from);
+        if (sender != RouteTable::Sender::ok) {
+            const char* bad = sender == RouteTable::Sender::bad_src ? "bad src_id" : "bad auth_id";
+            TETHER_LOG(LogLevel::error, kLog, bad, ": got src ", m.header.src, " auth ",
+                       m.header.auth, " via ", from.name(), ": ", describe(m));
             // Where the sender is who it says (only its authority is
             // forged), a request learns at once why it will get no answer.
             // A forged src gets nothing: the answer would go to its victim.
-            if (src_ok && m.reply_to != 0 && !m.dead()) {
-                reply_dead(m, bad);
+            if (sender == RouteTable::Sender::bad_auth) {
+                reply_dead(m.header, bad);
             }
             return;
         }
     }
-    if (m.dst == identity_.id) {
+    if (m.header.dst == identity_.id) {
         handle_local(&from, std::move(m));
     } else {
         forward(from, std::move(m));
@@ -555,94 +282,64 @@ void RouterCore::on_message(Stream& from, Message m) {
 
 void RouterCore::forward(Stream& from, Message m) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    std::shared_ptr<Stream> out;
-    bool from_parent = &from == parent_.get();
-    {
-        std::lock_guard lock(mutex_);
-        out = route_for(m.dst);
-        if (out && from_parent && out == parent_) {
-            out = nullptr;  // the parent sent us something for a context we don't have
-        }
-    }
-    if (!out) {
-        std::string reason = no_route(m.dst);
-        TETHER_LOG(LogLevel::debug, kLog, reason, ": ", describe(m));
-        reply_dead(m, reason);
+    RouteTable::Forward decision = routes_.forward(m.header, from);
+    if (!decision.out) {
+        TETHER_LOG(decision.by_policy ? LogLevel::error : LogLevel::debug, kLog, decision.refused,
+                   ": ", describe(m));
+        reply_dead(m.header, decision.refused);
         return;
     }
-    if (options_.unidirectional && !from_parent && out != parent_) {
-        std::string reason = "routing mode prevents forward of message from context " +
-                             std::to_string(m.src) + " to context " + std::to_string(m.dst) +
-                             " via context " + std::to_string(identity_.id);
-        TETHER_LOG(LogLevel::error, kLog, reason);
-        reply_dead(m, reason);
-        return;
-    }
-    if (!from_parent) {
-        from.egress.insert(m.dst);
-    }
-    Message header = header_of(m);
-    if (!out->write(std::move(m))) {
-        reply_dead(header, no_route(header.dst));
+    Header header = m.header;
+    if (!decision.out->write(std::move(m))) {
+        reply_dead(header, routes_.no_route(header.dst));
     }
 }
 
 void RouterCore::handle_local(Stream* from, Message m) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    if (m.handle >= kFirstDynamicHandle) {
+    const Header& h = m.header;
+    if (h.handle >= kFirstDynamicHandle) {
         deliver_reply(std::move(m));
         return;
     }
     if (m.dead()) {
         // A dead message only ever answers a reply handle.
-        TETHER_LOG(LogLevel::debug, kLog, "dead message for handle ", m.handle,
+        TETHER_LOG(LogLevel::debug, kLog, "dead message for handle ", h.handle,
                    " dropped: ", m.payload);
         return;
     }
-    bool from_parent = from != nullptr && from == parent_.get();
+    bool from_child = from != nullptr && !routes_.is_parent(*from);
     try {
-        switch (m.handle) {
+        switch (h.handle) {
             case kCall: {
-                if (is_master() ? !may_call_master(m) : !is_ancestor(m.auth)) {
-                    TETHER_LOG(LogLevel::error, kLog, "refused by policy: call from ", m.src);
-                    reply_dead(m, "refused by policy");
-                    return;
-                }
-                std::shared_ptr<Dispatcher> dispatcher;
-                {
-                    std::lock_guard lock(mutex_);
-                    dispatcher = dispatcher_;
-                }
-                if (dispatcher == nullptr || !dispatcher->enqueue(m)) {
-                    reply_dead(m, "context " + identity_.name + " is shutting down");
+                bool allowed = is_master() ? master_calls_.admit(m) : routes_.is_ancestor(h.auth);
+                if (!allowed) {
+                    TETHER_LOG(LogLevel::error, kLog, "refused by policy: call from ", h.src);
+                    reply_dead(h, "refused by policy");
+                } else if (!is_master()) {
+                    std::shared_ptr<Dispatcher> dispatcher = current_dispatcher();
+                    if (dispatcher == nullptr || !dispatcher->enqueue(m)) {
+                        reply_dead(m.header, "context " + identity_.name + " is shutting down");
+                    }
                 }
                 return;
             }
             case kShutdown:
-                if (!is_ancestor(m.auth)) {
-                    TETHER_LOG(LogLevel::error, kLog, "refused by policy: SHUTDOWN from ", m.src);
+                if (!routes_.is_ancestor(h.auth)) {
+                    TETHER_LOG(LogLevel::error, kLog, "refused by policy: SHUTDOWN from ", h.src);
                     return;
                 }
-                TETHER_LOG(LogLevel::debug, kLog, "SHUTDOWN from ", m.src);
+                TETHER_LOG(LogLevel::debug, kLog, "SHUTDOWN from ", h.src);
                 on_shutdown_request();
                 return;
-            case kForwardLog: {
-                if (!is_master()) {
-                    break;
+            case kForwardLog:
+                if (is_master()) {
+                    on_forwarded_log(from_child ? from : nullptr, m);
+                    return;
                 }
-                auto record = decode<LogRecord>(m.payload);
-                std::string about = name_of(record.origin);
-                if (from != nullptr && !from_parent && !may_speak_for(record.origin, *from)) {
-                    // A child speaks for itself and what is behind it: a
-                    // record about the master or another branch is shown
-                    // as the sender's own.
-                    about = name_of(m.src) + " (claiming " + about + ")";
-                }
-                log_remote(record.level, about, record.logger, record.text);
-                return;
-            }
+                break;
             case kAddRoute:
-                if (from != nullptr && !from_parent) {
+                if (from_child) {
                     on_route_added(*from, m);
                     return;
                 }
@@ -655,11 +352,8 @@ void RouterCore::handle_local(Stream* from, Message m) {
                 break;
             case kAllocateId:
                 if (is_master()) {
-                    Message reply;
-                    reply.dst = m.src;
-                    reply.handle = m.reply_to;
-                    reply.payload = encode(next_id_.fetch_add(1, std::memory_order_relaxed));
-                    send(std::move(reply));
+                    send(Message{{.dst = h.src, .handle = h.reply_to},
+                                 encode(next_id_.fetch_add(1, std::memory_order_relaxed))});
                     return;
                 }
                 break;
@@ -669,29 +363,27 @@ void RouterCore::handle_local(Stream* from, Message m) {
     } catch (const cereal::Exception& e) {
         TETHER_LOG(LogLevel::error, kLog, "malformed message dropped (", e.what(),
                    "): ", describe(m));
-        reply_dead(m, std::string("malformed message: ") + e.what());
+        reply_dead(h, std::string("malformed message: ") + e.what());
         return;
     }
     TETHER_LOG(LogLevel::debug, kLog, "invalid handle: ", describe(m));
-    reply_dead(m, "invalid handle");
+    reply_dead(h, "invalid handle");
+}
+
+void RouterCore::on_forwarded_log(Stream* from_child, const Message& m) {
+    auto record = decode<LogRecord>(m.payload);
+    std::string about = name_of(record.origin);
+    if (from_child != nullptr && !routes_.may_speak_for(record.origin, *from_child)) {
+        // A child speaks for itself and what is behind it: a record about
+        // the master or another branch is shown as the sender's own.
+        about = name_of(m.header.src) + " (claiming " + about + ")";
+    }
+    log_remote(record.level, about, record.logger, record.text);
 }
 
 void RouterCore::on_route_added(Stream& from, const Message& m) {
     auto added = decode<RouteAdded>(m.payload);
-    const char* refused = nullptr;
-    if (added.id == 0 || added.id == identity_.id || is_ancestor(added.id)) {
-        refused = "that is this context or one of its ancestors";
-    } else {
-        std::lock_guard lock(mutex_);
-        auto it = routes_.find(added.id);
-        if (it != routes_.end() && it->second.get() != &from) {
-            refused = "already routed elsewhere";
-        } else {
-            routes_[added.id] = from.shared_from_this();
-            names_[added.id] = added.name;
-        }
-    }
-    if (refused != nullptr) {
+    if (const char* refused = routes_.add_route(added.id, added.name, from)) {
         TETHER_LOG(LogLevel::error, kLog, "refused route to ", added.id, " from ", from.name(),
                    ": ", refused);
         return;
@@ -699,28 +391,13 @@ void RouterCore::on_route_added(Stream& from, const Message& m) {
     TETHER_LOG(LogLevel::debug, kLog, "route to ", added.id, " (", added.name, ") via ",
                from.name());
     if (!is_master()) {
-        Message up;
-        up.dst = identity_.parent_ids.front();
-        up.handle = kAddRoute;
-        up.payload = m.payload;
-        send(std::move(up));
+        send(Message{{.dst = identity_.parent_ids.front(), .handle = kAddRoute}, m.payload});
     }
 }
 
 void RouterCore::on_routes_deleted(Stream& from, const Message& m) {
     auto deleted = decode<RoutesDeleted>(m.payload);
-    bool from_parent = &from == parent_.get();
-    std::vector<std::uint32_t> ids;
-    {
-        std::lock_guard lock(mutex_);
-        for (std::uint32_t id : deleted.ids) {
-            auto it = routes_.find(id);
-            // A child may only withdraw what is behind it.
-            if (from_parent || (it != routes_.end() && it->second.get() == &from)) {
-                ids.push_back(id);
-            }
-        }
-    }
+    std::vector<std::uint32_t> ids = routes_.withdrawable(deleted.ids, from);
     if (!ids.empty()) {
         contexts_lost(ids, deleted.reason, &from);
     }
@@ -728,7 +405,7 @@ void RouterCore::on_routes_deleted(Stream& from, const Message& m) {
 
 void RouterCore::on_closed(Stream& stream, const std::string& reason) {
     TETHER_ASSERT_BROKER_THREAD(broker_);
-    if (&stream == parent_.get()) {
+    if (routes_.is_parent(stream)) {
         on_parent_lost(reason);
     }
 }
@@ -739,9 +416,7 @@ void RouterCore::on_parent_lost(const std::string& reason) {
     std::shared_ptr<Dispatcher> dispatcher = current_dispatcher();
     // Nobody is left to answer to. Children go first (their streams close, so
     // they exit too); then this process, at once if a call is still running.
-    for (auto& link : current_links()) {
-        link->abort();
-    }
+    children_.abort_all();
     if (dispatcher != nullptr && dispatcher->close(Dispatcher::Why::parent_lost)) {
         _exit(1);
     }
@@ -765,44 +440,19 @@ void RouterCore::on_shutdown_request() {
     });
 }
 
-std::shared_ptr<Stream> RouterCore::parent_stream() {
-    std::lock_guard lock(mutex_);
-    return parent_;
-}
-
-void RouterCore::fail_all_pending(const std::string& reason) {
-    std::unordered_map<std::uint32_t, std::shared_ptr<ReplySlot>> pending;
-    {
-        std::lock_guard lock(mutex_);
-        pending.swap(pending_);
-    }
-    for (auto& [handle, slot] : pending) {
-        slot->deliver(Reply{true, reason});
-    }
-}
-
 void RouterCore::on_broker_shutdown() {
     shutdown_children();
     broker_.post_sync([&] {
-        std::vector<std::shared_ptr<Stream>> streams;
-        {
-            std::lock_guard lock(mutex_);
-            closed_ = true;
-            for (auto& [id, s] : routes_) {
-                streams.push_back(s);
-            }
-            routes_.clear();
-            if (parent_) {
-                streams.push_back(parent_);
-            }
-        }
-        changed_.notify_all();
+        closed_ = true;
+        children_.close();
+        std::vector<std::shared_ptr<Stream>> streams = routes_.take_all();
+        children_.notify();
         for (auto& s : streams) {
             s->set_owner(nullptr);
             s->close("broker shut down");
         }
     });
-    fail_all_pending("the broker of " + identity_.name + " has shut down");
+    pending_.close("the broker of " + identity_.name + " has shut down");
 }
 
 }  // namespace tether::detail

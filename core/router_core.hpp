@@ -1,25 +1,30 @@
-// The state behind a Router and its Context handles: routes (context id ->
-// stream), reply handles, direct children, and the rules for what arrives.
+// The state behind a Router and its Context handles, composed of parts that
+// own their own state: the route table (routes, names, routing policy),
+// the pending replies, the set of children and the master's exported calls.
+// What stays here: who this context is, sending, what arrives for this
+// context, and losing the parent.
 // Thread safety: the sending functions from any thread; the on_* functions on
-// the broker thread. One mutex guards the tables; streams have their own.
+// the broker thread. Each part has its own lock; none is held while another
+// part is called, except ChildSet's while it asks the route table (that order
+// only).
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "core/broker_impl.hpp"
+#include "core/call_port.hpp"
 #include "core/child_link.hpp"
+#include "core/child_set.hpp"
+#include "core/master_calls.hpp"
 #include "core/message.hpp"
+#include "core/pending_replies.hpp"
+#include "core/route_table.hpp"
 #include "core/stream.hpp"
 #include "tether/detail/reply_slot.hpp"
 #include "tether/options.hpp"
@@ -32,16 +37,10 @@ namespace tether::detail {
 
 class Dispatcher;
 
-struct Identity {
-    std::uint32_t id = 0;
-    std::vector<std::uint32_t> parent_ids;  // nearest first; empty in the master
-    std::vector<std::string> parent_names;  // parallel to parent_ids
-    std::string name = "master";
-};
-
 class RouterCore final : public std::enable_shared_from_this<RouterCore>,
                          public StreamOwner,
-                         public ShutdownParticipant {
+                         public ShutdownParticipant,
+                         public CallPort {
   public:
     RouterCore(BrokerImpl& broker, RouterOptions options, Identity identity);
     ~RouterCore() override;
@@ -54,8 +53,8 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     const std::vector<std::uint32_t>& parent_ids() const noexcept { return identity_.parent_ids; }
 
     ContextRef ref(std::uint32_t id, std::string name);
-    ContextRef ref(std::uint32_t id);  // name from what this router knows
-    std::string name_of(std::uint32_t id);
+    ContextRef ref(std::uint32_t id) override;  // name from what this router knows
+    std::string name_of(std::uint32_t id) const { return routes_.name_of(id); }
 
     // Throws if this router can no longer start contexts or send.
     void check_open() const;
@@ -66,9 +65,9 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     std::shared_ptr<ReplySlot> request(const ContextRef& to, std::uint32_t handle,
                                        std::string payload);
     // Routes a message that originates here (src and auth are set here).
-    void send(Message message);
+    void send(Message message) override;
     // Answers `to` (which arrived here or was about to leave) with a dead reply.
-    void reply_dead(const Message& to, const std::string& reason);
+    void reply_dead(const Header& to, const std::string& reason) override;
 
     // A fresh context id: counted in the master, asked of the master elsewhere.
     std::uint32_t allocate_id();
@@ -85,7 +84,7 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void child_gone(std::uint32_t id);
     // Tests: the reply handle the next request from this router will get
     // (what a hostile child would have to guess to forge a reply).
-    std::uint32_t next_reply_handle() const noexcept { return next_handle_.load(); }
+    std::uint32_t next_reply_handle() const noexcept { return pending_.next_handle(); }
 
     // A line from (or about) context `origin`: logged here in the master,
     // forwarded to the master elsewhere.
@@ -106,13 +105,14 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     // Master: opens the exported function `name` to calls from its
     // contexts (`from` decides per caller, empty: all), served by a
     // dispatcher on a thread of its own, started by the first call here.
-    void allow_calls(const std::string& name, std::function<bool(const tether::Context&)> from,
-                     tether::Router& router);
+    void allow_calls(const std::string& name, MasterCalls::Filter from, tether::Router& router) {
+        master_calls_.allow(name, std::move(from), router);
+    }
     // Closes them again and joins that thread. Idempotent.
-    void stop_serving_calls();
+    void stop_serving_calls() { master_calls_.stop(); }
     // The stream to the parent (nullptr in the master). Tests use it to
     // speak the protocol badly on purpose.
-    std::shared_ptr<Stream> parent_stream();
+    std::shared_ptr<Stream> parent_stream() const { return routes_.parent(); }
 
     // --- StreamOwner: the parent stream, and children after their handshake ---
     void on_message(Stream& stream, Message message) override;
@@ -121,51 +121,31 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void on_broker_shutdown() override;
 
   private:
-    std::shared_ptr<Stream> route_for(std::uint32_t dst);  // mutex_ held
-    bool is_ancestor(std::uint32_t id) const;
-    void forget_name_if_gone(std::uint32_t id);  // mutex_ held
-    // Whether a message from `stream` may be about context `id`: it is
-    // routed through that stream, or unknown here (still starting).
-    bool may_speak_for(std::uint32_t id, const Stream& stream);
-    // Master: whether `call` names a function allow_calls opened, to its caller.
-    bool may_call_master(const Message& call);
     void handle_local(Stream* from, Message message);
     void forward(Stream& from, Message message);
     void deliver_reply(Message message);
     void send_dead(std::uint32_t dst, std::uint32_t handle, const std::string& reason);
-    std::string no_route(std::uint32_t dst) const;
-    // The message's addressing without its payload (kept to answer it after
-    // the payload has been handed on).
-    static Message header_of(const Message& message);
     void contexts_lost(const std::vector<std::uint32_t>& ids, const std::string& reason,
                        Stream* from);
+    void on_forwarded_log(Stream* from, const Message& message);
     void on_route_added(Stream& from, const Message& message);
     void on_routes_deleted(Stream& from, const Message& message);
     void on_parent_lost(const std::string& reason);
     void on_shutdown_request();
-    void fail_all_pending(const std::string& reason);
     std::shared_ptr<Dispatcher> current_dispatcher();
-    // The direct children now (called on the links outside the lock).
-    std::vector<std::shared_ptr<ChildLink>> current_links();
 
     BrokerImpl& broker_;
-    RouterOptions options_;
-    Identity identity_;
+    const RouterOptions options_;
+    const Identity identity_;
 
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;  // a context went away
-    std::unordered_map<std::uint32_t, std::shared_ptr<Stream>> routes_;
-    std::unordered_map<std::uint32_t, std::string> names_;
-    std::unordered_map<std::uint32_t, std::shared_ptr<ReplySlot>> pending_;
-    std::map<std::uint32_t, std::shared_ptr<ChildLink>> links_;
-    std::shared_ptr<Stream> parent_;
-    std::shared_ptr<Dispatcher> dispatcher_;
-    // Master: the functions open to calls, and the thread serving them.
-    std::map<std::string, std::function<bool(const tether::Context&)>> open_functions_;
-    std::thread serving_thread_;
-    bool closed_ = false;
+    RouteTable routes_;
+    PendingReplies pending_;
+    ChildSet children_;
+    MasterCalls master_calls_;
 
-    std::atomic<std::uint32_t> next_handle_{kFirstDynamicHandle};
+    std::mutex dispatcher_mutex_;
+    std::shared_ptr<Dispatcher> dispatcher_;  // a child's: serves its parent chain
+    std::atomic<bool> closed_{false};
     std::atomic<std::uint32_t> next_id_{1};  // master only
 };
 

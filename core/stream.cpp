@@ -145,7 +145,7 @@ void Stream::on_read(const boost::system::error_code& ec, std::size_t n) {
 
 void Stream::log_io(const char* direction, const Message& m) const {
     // Log records themselves are never logged as traffic: that would recurse.
-    if ((debug_ || io_logging()) && m.handle != kForwardLog) {
+    if ((debug_ || io_logging()) && m.header.handle != kForwardLog) {
         log_line(LogLevel::debug, "tether.io", str(name_, direction, describe(m)));
     }
 }

@@ -113,10 +113,10 @@ void Connection::begin_handshake() {
                    ")");
     }
     Message boot;
-    boot.dst = boot_.context_id;
-    boot.src = core_.id();
-    boot.auth = core_.id();
-    boot.handle = kBoot;
+    boot.header.dst = boot_.context_id;
+    boot.header.src = core_.id();
+    boot.header.auth = core_.id();
+    boot.header.handle = kBoot;
     boot.payload = encode(boot_);
     stream_->start(this);
     stream_->write(std::move(boot));
@@ -164,7 +164,7 @@ void Connection::on_message(Stream& stream, Message m) {
     if (state_ != State::connecting) {
         return;
     }
-    if (m.handle != kBootAck || m.src != boot_.context_id) {
+    if (m.header.handle != kBootAck || m.header.src != boot_.context_id) {
         fail("protocol error in phase 'handshake': unexpected message (" + describe(m) + ")",
              false);
         return;
@@ -299,10 +299,10 @@ void Connection::begin_shutdown() {
             }
             shutting_down_ = true;
             Message m;
-            m.dst = boot_.context_id;
-            m.src = core_.id();
-            m.auth = core_.id();
-            m.handle = kShutdown;
+            m.header.dst = boot_.context_id;
+            m.header.src = core_.id();
+            m.header.auth = core_.id();
+            m.header.handle = kShutdown;
             stream_->write(std::move(m));
             escalate(kShutdownGrace, SIGTERM);
             return;

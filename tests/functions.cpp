@@ -202,10 +202,10 @@ void write_raw_to_parent(tether::CallContext& cc, std::string bytes) {
 std::string raw_frame(std::uint32_t dst, std::uint32_t src, std::uint32_t handle,
                       std::string payload, std::optional<std::uint32_t> length) {
     tether::detail::Message m;
-    m.dst = dst;
-    m.src = src;
-    m.auth = src;
-    m.handle = handle;
+    m.header.dst = dst;
+    m.header.src = src;
+    m.header.auth = src;
+    m.header.handle = handle;
     m.payload = std::move(payload);
     auto header = tether::detail::encode_header(m);
     std::string bytes(header.begin(), header.end());
@@ -225,11 +225,11 @@ std::string forge_authority_during_a_master_call(tether::CallContext& cc) {
     std::uint32_t handle = core.next_reply_handle();
     auto answer = master.call_async(sleep_ms, 500);
     tether::detail::Message m;
-    m.dst = parent.id();
-    m.src = core.id();
-    m.auth = 0;  // the master's
-    m.handle = tether::detail::kCall;
-    m.reply_to = handle;
+    m.header.dst = parent.id();
+    m.header.src = core.id();
+    m.header.auth = 0;  // the master's
+    m.header.handle = tether::detail::kCall;
+    m.header.reply_to = handle;
     m.payload = tether::detail::encode_call(parent.ref(), add, 1, 2);
     auto header = tether::detail::encode_header(m);
     write_raw_to_parent(cc, std::string(header.begin(), header.end()) + m.payload);

@@ -8,12 +8,12 @@ namespace td = tether::detail;
 
 TEST(Message, HeaderRoundTripsLittleEndian) {
     td::Message m;
-    m.dst = 0x01020304;
-    m.src = 5;
-    m.auth = 6;
-    m.handle = 101;
-    m.reply_to = 1000;
-    m.flags = td::kFlagDead;
+    m.header.dst = 0x01020304;
+    m.header.src = 5;
+    m.header.auth = 6;
+    m.header.handle = 101;
+    m.header.reply_to = 1000;
+    m.header.flags = td::kFlagDead;
     m.payload = "abc";
     td::HeaderBytes bytes = td::encode_header(m);
     ASSERT_EQ(bytes.size(), 28u);
@@ -21,22 +21,22 @@ TEST(Message, HeaderRoundTripsLittleEndian) {
     EXPECT_EQ(bytes[1], 0x74);
     EXPECT_EQ(bytes[4], 0x04);  // dst, least significant byte first
     EXPECT_EQ(bytes[7], 0x01);
-    td::Header h = td::decode_header(bytes.data());
-    EXPECT_EQ(h.dst, m.dst);
-    EXPECT_EQ(h.src, 5u);
-    EXPECT_EQ(h.auth, 6u);
-    EXPECT_EQ(h.handle, 101u);
-    EXPECT_EQ(h.reply_to, 1000u);
-    EXPECT_EQ(h.length, 3u);
-    EXPECT_EQ(h.flags, td::kFlagDead);
-    EXPECT_FALSE(td::check_header(h, 1024).has_value());
+    td::FrameHeader f = td::decode_header(bytes.data());
+    EXPECT_EQ(f.header.dst, m.header.dst);
+    EXPECT_EQ(f.header.src, 5u);
+    EXPECT_EQ(f.header.auth, 6u);
+    EXPECT_EQ(f.header.handle, 101u);
+    EXPECT_EQ(f.header.reply_to, 1000u);
+    EXPECT_EQ(f.length, 3u);
+    EXPECT_EQ(f.header.flags, td::kFlagDead);
+    EXPECT_FALSE(td::check_header(f, 1024).has_value());
 }
 
 TEST(Message, RejectsBadMagicUnknownFlagsAndOversize) {
     td::Message m;
     m.payload = std::string(100, 'x');
     td::HeaderBytes bytes = td::encode_header(m);
-    td::Header h = td::decode_header(bytes.data());
+    td::FrameHeader h = td::decode_header(bytes.data());
     auto too_big = td::check_header(h, 99);
     ASSERT_TRUE(too_big.has_value());
     EXPECT_NE(too_big->find("message too large"), std::string::npos) << *too_big;
@@ -45,7 +45,7 @@ TEST(Message, RejectsBadMagicUnknownFlagsAndOversize) {
     ASSERT_TRUE(bad_magic.has_value());
     EXPECT_NE(bad_magic->find("bad magic"), std::string::npos);
     h = td::decode_header(bytes.data());
-    h.flags = 0x80;
+    h.header.flags = 0x80;
     EXPECT_TRUE(td::check_header(h, 1000).has_value());
 }
 

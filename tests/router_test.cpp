@@ -164,10 +164,10 @@ TEST(Router, AChildCannotActUnderItsAncestorsAuthority) {
         // A SHUTDOWN for the child from the grandchild, claiming the master's
         // authority: dropped by the child, which keeps serving.
         tether::detail::Message m;
-        m.dst = child.id();
-        m.src = grandchild.id();
-        m.auth = 0;
-        m.handle = tether::detail::kShutdown;
+        m.header.dst = child.id();
+        m.header.src = grandchild.id();
+        m.header.auth = 0;
+        m.header.handle = tether::detail::kShutdown;
         auto header = tether::detail::encode_header(m);
         grandchild.call(tt::write_raw_to_parent, std::string(header.begin(), header.end()));
         EXPECT_EQ(child.call(tt::add, 1, 2), 3);
@@ -199,10 +199,10 @@ TEST(Router, OversizeLengthFromAChildClosesOnlyThatStream) {
     tether::Context bad = master.router.local();
     tether::Context good = master.router.local();
     tether::detail::Message m;
-    m.dst = 0;
-    m.src = bad.id();
-    m.auth = bad.id();
-    m.handle = 1000;
+    m.header.dst = 0;
+    m.header.src = bad.id();
+    m.header.auth = bad.id();
+    m.header.handle = 1000;
     m.payload = std::string(10, 'x');
     auto header = tether::detail::encode_header(m);
     // Claim a length past max_message_size; send only the header.

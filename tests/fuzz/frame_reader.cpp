@@ -18,11 +18,11 @@ constexpr std::size_t kMaxMessage = 1 << 20;
 std::string frame(std::uint32_t dst, std::uint32_t handle, const std::string& payload,
                   std::uint32_t length_override = 0) {
     tether::detail::Message m;
-    m.dst = dst;
-    m.src = 1;
-    m.auth = 1;
-    m.handle = handle;
-    m.reply_to = 1000;
+    m.header.dst = dst;
+    m.header.src = 1;
+    m.header.auth = 1;
+    m.header.handle = handle;
+    m.header.reply_to = 1000;
     m.payload = payload;
     auto header = tether::detail::encode_header(m);
     std::string bytes(reinterpret_cast<const char*>(header.data()), header.size());

@@ -1,0 +1,65 @@
+#include "core/pending_replies.hpp"
+
+#include <algorithm>
+
+namespace tether::detail {
+
+std::optional<std::uint32_t> PendingReplies::add(std::shared_ptr<ReplySlot> slot) {
+    std::uint32_t handle = next_handle_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+        return std::nullopt;
+    }
+    slots_.emplace(handle, std::move(slot));
+    return handle;
+}
+
+PendingReplies::Delivery PendingReplies::deliver(Message reply) {
+    std::shared_ptr<ReplySlot> slot;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = slots_.find(reply.header.handle);
+        if (it == slots_.end()) {
+            return Delivery::unknown_handle;
+        }
+        if (!reply.dead() && reply.header.src != it->second->respondent().id) {
+            return Delivery::wrong_sender;
+        }
+        slot = std::move(it->second);
+        slots_.erase(it);
+    }
+    slot->deliver(Reply{reply.dead(), std::move(reply.payload)});
+    return Delivery::delivered;
+}
+
+void PendingReplies::fail_from(const std::vector<std::uint32_t>& ids, const std::string& reason) {
+    std::vector<std::shared_ptr<ReplySlot>> failed;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = slots_.begin(); it != slots_.end();) {
+            if (std::find(ids.begin(), ids.end(), it->second->respondent().id) != ids.end()) {
+                failed.push_back(std::move(it->second));
+                it = slots_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& slot : failed) {
+        slot->deliver(Reply{true, reason});
+    }
+}
+
+void PendingReplies::close(const std::string& reason) {
+    std::unordered_map<std::uint32_t, std::shared_ptr<ReplySlot>> slots;
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        slots.swap(slots_);
+    }
+    for (auto& [handle, slot] : slots) {
+        slot->deliver(Reply{true, reason});
+    }
+}
+
+}  // namespace tether::detail
