@@ -22,9 +22,10 @@ std::shared_ptr<RouterCore> lock_core(const ContextRef& ref) {
 
 }  // namespace
 
-std::shared_ptr<ReplySlot> send_call(const ContextRef& to, std::string payload) {
+std::shared_ptr<ReplySlot> send_call(const ContextRef& to, const void* function,
+                                     std::string payload) {
     std::shared_ptr<RouterCore> core = lock_core(to);
-    return core->request(to, kCall, std::move(payload));
+    return core->request(to, kCall, std::move(payload), function);
 }
 
 void send_call_no_reply(const ContextRef& to, std::string payload) {

@@ -1,6 +1,10 @@
 #include "core/pending_replies.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
+
+#include "tether/detail/call_codec.hpp"
 
 namespace tether::detail {
 
@@ -33,20 +37,26 @@ PendingReplies::Delivery PendingReplies::deliver(Message reply) {
 }
 
 void PendingReplies::fail_from(const std::vector<std::uint32_t>& ids, const std::string& reason) {
-    std::vector<std::shared_ptr<ReplySlot>> failed;
+    std::map<std::uint32_t, std::shared_ptr<ReplySlot>> failed;  // by handle: oldest first
     {
         std::lock_guard lock(mutex_);
         for (auto it = slots_.begin(); it != slots_.end();) {
             if (std::find(ids.begin(), ids.end(), it->second->respondent().id) != ids.end()) {
-                failed.push_back(std::move(it->second));
+                failed.emplace(it->first, std::move(it->second));
                 it = slots_.erase(it);
             } else {
                 ++it;
             }
         }
     }
-    for (auto& slot : failed) {
-        slot->deliver(Reply{true, reason});
+    std::set<std::uint32_t> running_known;  // respondents whose running call is named
+    for (auto& [handle, slot] : failed) {
+        const std::string* function = exported_name(slot->function());
+        if (function != nullptr && running_known.insert(slot->respondent().id).second) {
+            slot->deliver(Reply{true, reason + " while running " + *function});
+        } else {
+            slot->deliver(Reply{true, reason});
+        }
     }
 }
 

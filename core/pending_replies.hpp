@@ -38,7 +38,10 @@ class PendingReplies {
     // come from the respondent itself.
     Delivery deliver(Message reply);
 
-    // Fails, with `reason`, every reply expected from one of `ids`.
+    // Fails, with `reason`, every reply expected from one of `ids`. The
+    // oldest call waiting on each is the one it was running (a context
+    // serves calls in order, and replies travel ahead of the loss): its
+    // reason ends "while running <function>".
     void fail_from(const std::vector<std::uint32_t>& ids, const std::string& reason);
 
     // Fails everything pending with `reason`; later add()s are refused.

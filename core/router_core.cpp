@@ -58,8 +58,8 @@ void RouterCore::check_open() const {
 }
 
 std::shared_ptr<ReplySlot> RouterCore::request(const ContextRef& to, std::uint32_t handle,
-                                               std::string payload) {
-    auto slot = std::make_shared<ReplySlot>(to);
+                                               std::string payload, const void* function) {
+    auto slot = std::make_shared<ReplySlot>(to, function);
     std::optional<std::uint32_t> reply_to = closed_ ? std::nullopt : pending_.add(slot);
     if (!reply_to) {
         slot->deliver(Reply{true, "the router of " + identity_.name + " has shut down"});
@@ -165,9 +165,13 @@ void RouterCore::attach_child(std::uint32_t id, const std::string& name,
 }
 
 void RouterCore::child_stream_lost(Stream& stream, const std::string& reason) {
-    std::vector<std::uint32_t> ids = routes_.routed_through(stream);
-    if (!ids.empty()) {
-        contexts_lost(ids, reason, &stream);
+    std::vector<std::uint32_t> behind = routes_.routed_through(stream);
+    std::erase(behind, stream.remote_id);
+    if (routes_.routed(stream.remote_id)) {
+        contexts_lost({stream.remote_id}, reason, &stream);
+    }
+    if (!behind.empty()) {
+        contexts_lost(behind, "lost with its intermediary: " + reason, &stream);
     }
 }
 

@@ -61,9 +61,10 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
 
     // --- Sending (any thread) ---
     // Sends `payload` to `handle` in context `to` and returns the slot its
-    // reply lands in. Failures arrive in the slot as dead replies.
+    // reply lands in. Failures arrive in the slot as dead replies. A call
+    // names its `function` (function_key), for the reason if `to` is lost.
     std::shared_ptr<ReplySlot> request(const ContextRef& to, std::uint32_t handle,
-                                       std::string payload);
+                                       std::string payload, const void* function = nullptr);
     // Routes a message that originates here (src and auth are set here).
     void send(Message message) override;
     // Answers `to` (which arrived here or was about to leave) with a dead reply.
@@ -78,7 +79,8 @@ class RouterCore final : public std::enable_shared_from_this<RouterCore>,
     void add_link(std::uint32_t id, const std::string& name, std::shared_ptr<ChildLink> link);
     // The child answered its handshake: route to it, and announce it upward.
     void attach_child(std::uint32_t id, const std::string& name, std::shared_ptr<Stream> stream);
-    // The stream to a direct child closed: it and everything behind it is lost.
+    // The stream to a direct child closed: it is lost for `reason`, and
+    // everything behind it with it.
     void child_stream_lost(Stream& stream, const std::string& reason);
     // A direct child has been reaped; its link is dropped.
     void child_gone(std::uint32_t id);

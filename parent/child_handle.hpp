@@ -30,7 +30,7 @@ class ChildHandle {
     // Ends it at once and synchronously; the last resort.
     virtual void kill_and_reap() = 0;
     virtual bool exited() const = 0;
-    // "exited with status 3", "killed by signal 9 (Killed)", "running", ...
+    // "exited with status 3", "killed by signal 9 (SIGKILL)", "running", ...
     virtual std::string describe_status() const = 0;
     // "pid 1234", "ssh session to host:22": for logs and errors.
     virtual std::string describe() const = 0;

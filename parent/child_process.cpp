@@ -11,6 +11,7 @@
 
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
+#include "parent/exit_status.hpp"
 #include "tether/errors.hpp"
 
 namespace tether::detail {
@@ -144,18 +145,7 @@ void ChildProcess::send(int sig) {
 }
 
 std::string ChildProcess::describe_status() const {
-    if (!status_) {
-        return "running";
-    }
-    int s = *status_;
-    if (WIFEXITED(s)) {
-        return "exited with status " + std::to_string(WEXITSTATUS(s));
-    }
-    if (WIFSIGNALED(s)) {
-        return "killed by signal " + std::to_string(WTERMSIG(s)) + " (" + ::strsignal(WTERMSIG(s)) +
-               ")";
-    }
-    return "ended with wait status " + std::to_string(s);
+    return status_ ? describe_wait_status(*status_) : "running";
 }
 
 }  // namespace tether::detail

@@ -18,6 +18,10 @@ constexpr auto kShutdownGrace = std::chrono::milliseconds(3000);
 constexpr auto kTermGrace = std::chrono::milliseconds(2000);
 // After the stream is lost without a SHUTDOWN: the child normally exits at once.
 constexpr auto kLostGrace = std::chrono::milliseconds(1000);
+// After the stream ends, how long the loss waits for the exit status that
+// says how (a process that died closes its stream a moment before it can be
+// reaped; an SSH server sends the status after the channel's last data).
+constexpr auto kExitStatusWait = std::chrono::milliseconds(500);
 // How long a failed start waits for the child's last words and its exit.
 constexpr auto kFailingGrace = std::chrono::milliseconds(2000);
 
@@ -36,6 +40,7 @@ Connection::Connection(RouterCore& core, BootConfig boot, SpawnedChild child,
       connect_timer_(core.broker().io()),
       escalate_timer_(core.broker().io()),
       failing_timer_(core.broker().io()),
+      exit_wait_timer_(core.broker().io()),
       redact_(std::move(child.redact)) {
     if (child.bootstrap) {
         BootstrapSession::Events events;
@@ -182,7 +187,7 @@ void Connection::on_message(Stream& stream, Message m) {
     set_result(std::nullopt);
 }
 
-void Connection::on_closed(Stream& stream, const std::string& reason) {
+void Connection::on_closed(Stream&, const std::string& reason) {
     TETHER_ASSERT_BROKER_THREAD(core_.broker());
     if (state_ == State::connecting) {
         fail("the child closed its stream in phase '" + phase_ + "' (" + reason + ")", false);
@@ -192,15 +197,35 @@ void Connection::on_closed(Stream& stream, const std::string& reason) {
         return;
     }
     state_ = State::lost;
-    std::string why = "context " + boot_.name + " disconnected: " + reason;
-    if (process_->exited()) {
-        why += " (" + process_->describe_status() + ")";
+    lost_reason_ = reason;
+    // The far end went away: its exit status, which says how, normally
+    // follows within a moment. A stream we closed ourselves is reported now.
+    if (process_->exited() || (reason != "EOF" && reason.rfind("read failed", 0) != 0)) {
+        report_lost();
+    } else {
+        exit_wait_timer_.expires_after(kExitStatusWait);
+        exit_wait_timer_.async_wait([self = self_](const boost::system::error_code& ec) {
+            if (!ec) {
+                self->report_lost();
+            }
+        });
     }
-    core_.child_stream_lost(stream, why);
     if (!process_->exited() && !shutting_down_) {
         escalate(kLostGrace, SIGTERM);
     }
     finish_if_done();
+}
+
+void Connection::report_lost() {
+    if (lost_reported_) {
+        return;
+    }
+    lost_reported_ = true;
+    exit_wait_timer_.cancel();
+    std::string why = "context " + boot_.name + " " +
+                      (process_->exited() ? process_->describe_status()
+                                          : "disconnected: " + lost_reason_);
+    core_.child_stream_lost(*stream_, why);
 }
 
 void Connection::fail(std::string reason, bool killed) {
@@ -247,6 +272,8 @@ void Connection::on_exit() {
     }
     if (state_ == State::connected) {
         stream_->close("process " + process_->describe_status());
+    } else if (state_ == State::lost) {
+        report_lost();
     }
     finish_if_done();
 }
@@ -338,6 +365,7 @@ void Connection::release() {
     connect_timer_.cancel();
     escalate_timer_.cancel();
     failing_timer_.cancel();
+    exit_wait_timer_.cancel();
     if (bootstrap_) {
         bootstrap_->stop();
     }
@@ -382,6 +410,7 @@ void Connection::finish_if_done() {
         return;
     }
     if (state_ == State::lost) {
+        report_lost();
         state_ = State::done;
         escalate_timer_.cancel();
         if (stderr_) {

@@ -82,6 +82,9 @@ class Connection final : public StreamOwner,
     void on_stderr_pending(const std::string& pending);
     void apply(const PasswordDialog::Step& step, int fd);
     void on_exit();
+    // Fails everything waiting on the lost child, saying how it ended when
+    // that is known by now. Once.
+    void report_lost();
     void on_stderr_line(const std::string& line);
     void escalate(std::chrono::milliseconds after, int signal);
     void finish_if_done();
@@ -104,11 +107,14 @@ class Connection final : public StreamOwner,
     boost::asio::steady_timer connect_timer_;
     boost::asio::steady_timer escalate_timer_;
     boost::asio::steady_timer failing_timer_;
+    boost::asio::steady_timer exit_wait_timer_;  // lost: until the exit status comes
     State state_ = State::connecting;
     std::string failure_;
     bool failure_killed_ = false;
     bool stderr_eof_ = false;
     bool shutting_down_ = false;
+    std::string lost_reason_;  // why the stream of a connected child ended
+    bool lost_reported_ = false;
     std::deque<std::string> last_lines_;
     std::vector<Secret> redact_;
 

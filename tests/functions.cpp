@@ -1,10 +1,12 @@
 #include "functions.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -108,6 +110,17 @@ void fail_int() {
 int sleep_ms(int ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return ms;
+}
+
+void crash() {
+    rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    std::signal(SIGSEGV, SIG_DFL);
+    std::raise(SIGSEGV);
+}
+
+void exit_now(int code) {
+    std::_Exit(code);
 }
 
 namespace {
@@ -296,6 +309,8 @@ TETHER_EXPORT(tt::fail_std);
 TETHER_EXPORT(tt::fail_custom);
 TETHER_EXPORT(tt::fail_int);
 TETHER_EXPORT(tt::sleep_ms);
+TETHER_EXPORT(tt::crash);
+TETHER_EXPORT(tt::exit_now);
 TETHER_EXPORT(tt::record);
 TETHER_EXPORT(tt::recorded);
 TETHER_EXPORT(tt::print_line);

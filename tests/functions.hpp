@@ -52,6 +52,10 @@ void fail_std(const std::string& message);
 void fail_custom();
 void fail_int();
 int sleep_ms(int ms);
+// Die by SIGSEGV (its default action, whatever handler a sanitizer set; no
+// core file) or _Exit(code) at once, without unwinding or flushing.
+void crash();
+void exit_now(int code);
 void record(int value);
 std::vector<int> recorded();
 std::string print_line(const std::string& line);

@@ -20,7 +20,8 @@ template <class T>
 class Receiver;
 
 namespace detail {
-std::shared_ptr<ReplySlot> send_call(const ContextRef& to, std::string payload);
+std::shared_ptr<ReplySlot> send_call(const ContextRef& to, const void* function,
+                                     std::string payload);
 void send_call_no_reply(const ContextRef& to, std::string payload);
 void shutdown_context(const ContextRef& context, bool wait);
 ContextRef decode_context(std::uint32_t id, std::string name);
@@ -97,8 +98,9 @@ auto Context::call_async(R (*function)(P...), A&&... arguments) const
     static_assert(detail::check_call<R (*)(P...), A&&...>(),
                   "tether: the call does not match the exported function's parameters");
     using Result = typename detail::Signature<R (*)(P...)>::Result;
-    return Receiver<Result>(detail::send_call(
-        ref_, detail::encode_call(ref_, function, std::forward<A>(arguments)...)));
+    return Receiver<Result>(
+        detail::send_call(ref_, detail::function_key(function),
+                          detail::encode_call(ref_, function, std::forward<A>(arguments)...)));
 }
 
 template <class R, class... P, class... A>

@@ -49,7 +49,11 @@ class SelectQueue {
 // one thread that owns the Receiver or Select.
 class ReplySlot {
   public:
-    explicit ReplySlot(ContextRef respondent) : respondent_(std::move(respondent)) {}
+    // `function`: the key (function_key) of the exported function a call
+    // runs, so that a lost context can say what it was running; nullptr
+    // for other requests.
+    explicit ReplySlot(ContextRef respondent, const void* function = nullptr)
+        : respondent_(std::move(respondent)), function_(function) {}
 
     // The first reply wins; later ones (a dead reply racing a real one) are
     // dropped. Returns whether this one was taken.
@@ -65,6 +69,7 @@ class ReplySlot {
     void notify(std::shared_ptr<SelectQueue> queue, std::size_t index);
 
     const ContextRef& respondent() const noexcept { return respondent_; }
+    const void* function() const noexcept { return function_; }
 
   private:
     mutable std::mutex mutex_;
@@ -74,6 +79,7 @@ class ReplySlot {
     std::shared_ptr<SelectQueue> queue_;
     std::size_t index_ = 0;
     ContextRef respondent_;
+    const void* function_;
 };
 
 }  // namespace tether::detail
