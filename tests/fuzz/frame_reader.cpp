@@ -29,20 +29,32 @@ std::string frame(std::uint32_t dst, std::uint32_t handle, const std::string& pa
     if (length_override != 0) {
         std::memcpy(bytes.data() + bytes.size() - 4, &length_override, 4);
     }
-    return bytes + payload;
+    bytes.append(payload);
+    return bytes;
 }
 
 }  // namespace
 
 namespace tt::fuzz {
 
+// A seed: its first byte steers the replay (read sizes), then the frames.
+// Appended, not joined with +: GCC 12 at -O3 reports a false -Wrestrict
+// inside std::string's operator+ here.
+std::string seed(char steer, std::initializer_list<std::string> frames) {
+    std::string bytes(1, steer);
+    for (const std::string& f : frames) {
+        bytes.append(f);
+    }
+    return bytes;
+}
+
 std::vector<std::string> seeds() {
     return {
-        std::string(1, '\x07') + frame(0, 101, "hello"),
-        std::string(1, '\x01') + frame(3, 102, "") + frame(4, 1001, std::string(300, 'x')),
-        std::string(1, '\xff') + frame(2, 101, std::string(5000, 'y')),
-        std::string(1, '\x10') + frame(2, 101, "short", 4000),   // truncated
-        std::string(1, '\x03') + frame(2, 101, "", 0x7fffffff),  // over the maximum
+        seed('\x07', {frame(0, 101, "hello")}),
+        seed('\x01', {frame(3, 102, ""), frame(4, 1001, std::string(300, 'x'))}),
+        seed('\xff', {frame(2, 101, std::string(5000, 'y'))}),
+        seed('\x10', {frame(2, 101, "short", 4000)}),   // truncated
+        seed('\x03', {frame(2, 101, "", 0x7fffffff)}),  // over the maximum
     };
 }
 
