@@ -20,6 +20,7 @@
 #include "functions.hpp"
 #include "harness.hpp"
 #include "ssh_fixture.hpp"
+#include "support/netns_host.hpp"
 #include "support/sshd.hpp"
 #include "tools/command_line.hpp"
 #include "tools/inventory.hpp"
@@ -778,19 +779,12 @@ class CliHosts : public tt::Users {
         if (IsSkipped() || HasFailure()) {
             return;
         }
-        remove_hosts();
+        // Each host undoes itself, so a setup that fails half-way leaves
+        // nothing behind.
         for (int n = 1; n <= kHosts; ++n) {
-            std::string i = std::to_string(n), ns = "tt-cns" + i, here = "tt-cv" + i + "a",
-                        there = "tt-cv" + i + "b";
-            std::string setup = "ip netns add " + ns + " && ip link add " + here +
-                                " type veth peer name " + there + " && ip link set " + there +
-                                " netns " + ns + " && ip addr add 10.232." + i + ".1/24 dev " +
-                                here + " && ip link set " + here + " up && ip netns exec " + ns +
-                                " sh -c 'ip addr add 10.232." + i + ".2/24 dev " + there +
-                                " && ip link set " + there + " up && ip link set lo up'";
-            ASSERT_EQ(std::system(setup.c_str()), 0) << setup;
-            hosts_.push_back(std::make_unique<tt::Sshd>(
-                tt::SshdOptions{.address = "10.232." + i + ".2", .netns = ns}));
+            std::string i = std::to_string(n);
+            hosts_.push_back(std::make_unique<tt::NetnsHost>(tt::NetnsHostOptions{
+                .ns = "tt-cns" + i, .link = "tt-cv" + i + "a", .subnet = "10.232." + i}));
         }
         // One inventory, one known_hosts file for both hosts.
         inventory_ = tt::temp_path("inventory");
@@ -798,7 +792,7 @@ class CliHosts : public tt::Users {
         std::ofstream inv(inventory_), known(known_);
         inv << "# two hosts in namespaces\n[web]\n";
         for (int n = 0; n < kHosts; ++n) {
-            const tt::Sshd& h = *hosts_[static_cast<std::size_t>(n)];
+            const tt::Sshd& h = hosts_[static_cast<std::size_t>(n)]->sshd();
             inv << "web" << n + 1 << " host=" << h.address() << " port=" << h.port()
                 << " user=tt_bob identity=" << h.client_key() << "\n";
             known << h.known_hosts_line() << "\n";
@@ -807,21 +801,11 @@ class CliHosts : public tt::Users {
 
     void TearDown() override {
         hosts_.clear();
-        remove_hosts();
         std::filesystem::remove(inventory_);
         std::filesystem::remove(known_);
     }
 
-    static void remove_hosts() {
-        for (int n = 1; n <= kHosts; ++n) {
-            std::string i = std::to_string(n);
-            std::system(("ip netns del tt-cns" + i + " 2>/dev/null; ip link del tt-cv" + i +
-                         "a 2>/dev/null")
-                            .c_str());
-        }
-    }
-
-    std::vector<std::unique_ptr<tt::Sshd>> hosts_;
+    std::vector<std::unique_ptr<tt::NetnsHost>> hosts_;
     std::string inventory_;
     std::string known_;
 };

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -33,13 +35,39 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
 // gone within `limit`.
 inline bool gone_within(int pid, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
-    while (tether::testing::process_alive(pid)) {
+    while (tt::process_alive(pid)) {
         if (std::chrono::steady_clock::now() > deadline) {
             return false;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return true;
+}
+
+// This program as the bootstrap ships and caches it (the bytes of
+// /proc/self/exe): its size and SHA-256, computed without tether's code.
+struct ProgramFile {
+    std::size_t size = 0;
+    std::string sha256;
+};
+inline const ProgramFile& this_program_file() {
+    static const ProgramFile file = [] {
+        ProgramFile f;
+        // By pid: in sha256sum, /proc/self would be sha256sum.
+        std::string exe = "/proc/" + std::to_string(::getpid()) + "/exe";
+        f.size = static_cast<std::size_t>(std::filesystem::file_size(exe));
+        FILE* pipe = ::popen(("sha256sum " + exe).c_str(), "r");
+        char hex[65] = {0};
+        if (pipe != nullptr) {
+            if (std::fscanf(pipe, "%64s", hex) != 1) {
+                hex[0] = '\0';
+            }
+            ::pclose(pipe);
+        }
+        f.sha256 = hex;
+        return f;
+    }();
+    return file;
 }
 
 // Sends tether's log to a temporary file for the test's duration.

@@ -22,10 +22,10 @@ TEST(Lifecycle, ShutdownAndShutdownWait) {
     a.shutdown();  // returns at once
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
     b.shutdown(true);
-    EXPECT_FALSE(tether::testing::process_alive(b_pid));
+    EXPECT_FALSE(tt::process_alive(b_pid));
     a.shutdown(true);
-    EXPECT_FALSE(tether::testing::process_alive(a_pid));
-    EXPECT_TRUE(tether::testing::child_processes().empty());
+    EXPECT_FALSE(tt::process_alive(a_pid));
+    EXPECT_TRUE(tt::child_processes().empty());
     EXPECT_THROW(a.call(tt::add, 1, 1), tether::ChannelError);
 }
 
@@ -37,7 +37,7 @@ TEST(Lifecycle, ShutdownOfABusyChildEscalatesAndReaps) {
     auto start = std::chrono::steady_clock::now();
     child.shutdown(true);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
-    EXPECT_FALSE(tether::testing::process_alive(pid));
+    EXPECT_FALSE(tt::process_alive(pid));
     EXPECT_THROW(busy.get(1s), tether::ChannelError);
 }
 
@@ -78,7 +78,7 @@ TEST(Lifecycle, BrokerShutdownDuringAHandshakeFailsTheStartAndKillsTheChild) {
         }
     });
     // Wait (bounded) until the child that will never answer exists.
-    for (int i = 0; i < 5000 && tether::testing::child_processes().empty(); ++i) {
+    for (int i = 0; i < 5000 && tt::child_processes().empty(); ++i) {
         std::this_thread::sleep_for(1ms);
     }
     auto start = std::chrono::steady_clock::now();
@@ -86,7 +86,7 @@ TEST(Lifecycle, BrokerShutdownDuringAHandshakeFailsTheStartAndKillsTheChild) {
     starter.join();
     EXPECT_TRUE(failed.load());
     EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
-    EXPECT_TRUE(tether::testing::child_processes().empty());
+    EXPECT_TRUE(tt::child_processes().empty());
 }
 
 TEST(Lifecycle, BrokerShutdownFailsWaitersAndLaterUseFast) {
@@ -97,7 +97,7 @@ TEST(Lifecycle, BrokerShutdownFailsWaitersAndLaterUseFast) {
     std::thread stopper([&] { master.broker.shutdown(); });
     EXPECT_THROW(in_flight.get(20s), tether::ChannelError);
     stopper.join();
-    EXPECT_FALSE(tether::testing::process_alive(pid));
+    EXPECT_FALSE(tt::process_alive(pid));
     auto start = std::chrono::steady_clock::now();
     EXPECT_THROW(child.call(tt::add, 1, 1), tether::ChannelError);
     EXPECT_THROW(master.router.local(), tether::Error);
@@ -143,7 +143,7 @@ TEST(Helper, DISABLED_ChainMaster) {
 }
 
 TEST(Lifecycle, SigkillOfTheMasterLeavesNoDescendantAlive) {
-    tether::testing::HelperMaster helper("Helper.DISABLED_ChainMaster");
+    tt::HelperMaster helper("Helper.DISABLED_ChainMaster");
     std::vector<int> pids = helper.pids();
     ASSERT_EQ(pids.size(), 3u) << "helper output so far: " << helper.output();
     int a = pids[0], b = pids[1], c = pids[2];

@@ -48,7 +48,7 @@ TEST(Local, ConnectTimeoutKillsAndReapsAChildThatNeverAnswers) {
         EXPECT_TRUE(tt::contains(e.diagnostics(), "about to hang")) << e.what();
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
-    EXPECT_TRUE(tether::testing::child_processes().empty());
+    EXPECT_TRUE(tt::child_processes().empty());
 }
 
 TEST(Local, AChildThatExitsEarlyReportsItsLastLines) {

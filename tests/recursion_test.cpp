@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "functions.hpp"
@@ -157,4 +158,49 @@ TEST(Disconnect, SiblingsAndCousinsCannotReachEachOtherByDefault) {
     // Each still answers its own ancestors.
     EXPECT_EQ(a1.call(tt::add, 1, 2), 3);
     EXPECT_EQ(b1.call(tt::add, 2, 2), 4);
+}
+
+// A `via` start sends the options themselves (parent/options_wire.hpp): the
+// common fields reach the far side and take effect there.
+TEST(Recursion, ViaStartCarriesTheOptionsToTheFarSide) {
+    tt::LogCapture log;
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Context inner = master.router.local({.name = "inner",
+                                                 .remote_name = "tt-via-remote",
+                                                 .connect_timeout = 20s,
+                                                 .via = child,
+                                                 .debug = true,
+                                                 .env = {{"TT_VIA_ENV", "carried"}}});
+    // Named inside child, for the whole chain.
+    EXPECT_EQ(inner.name(), child.name() + ".inner");
+    EXPECT_EQ(inner.call(tt::argv0), "tt-via-remote");
+    EXPECT_EQ(inner.call(tt::env_of, std::string("TT_VIA_ENV")), "carried");
+    EXPECT_EQ(child.call(tt::env_of, std::string("TT_VIA_ENV")), "");
+    EXPECT_EQ(inner.call(tt::add, 3, 4), 7);
+    inner.shutdown(true);
+    // debug: the inner context logged its stream at the io level.
+    bool found = false;
+    std::istringstream lines(log.text());
+    for (std::string line; std::getline(lines, line);) {
+        found = found || (tt::contains(line, "tether.ctx." + inner.name() + ": ") &&
+                          tt::contains(line, "tether.io: parent <- dst="));
+    }
+    EXPECT_TRUE(found) << log.text();
+}
+
+// Router::start takes any method's options, and names a failure the way the
+// method's own factory does.
+TEST(Recursion, StartTakesAnyMethodsOptions) {
+    tt::Master master;
+    tether::Context child = master.router.start(tether::LocalOptions{.name = "by-start"});
+    EXPECT_EQ(child.name(), "by-start");
+    tether::Context inner = master.router.start(tether::LocalOptions{.via = child});
+    EXPECT_EQ(inner.call(tt::add, 1, 2), 3);
+    try {
+        master.router.start(tether::SudoOptions{.username = "no user here", .via = child});
+        FAIL() << "no ConnectError";
+    } catch (const tether::ConnectError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), child.name())) << e.what();
+    }
 }

@@ -35,14 +35,13 @@ constexpr int kScale = 1;
 
 // What the process holds that a leak would grow.
 struct Holdings {
-    tether::testing::ProcessSnapshot snapshot;
+    tt::ProcessSnapshot snapshot;
     std::vector<std::string> children;
     long rss = 0;
 };
 
 Holdings holdings() {
-    return {tether::testing::snapshot(), tether::testing::child_processes(),
-            bench::rss_kib(::getpid())};
+    return {tt::snapshot(), tt::child_processes(), bench::rss_kib(::getpid())};
 }
 
 // Fds in `after` that were not in `before` (one still closing when `before`

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "harness.hpp"
 #include "ssh_fixture.hpp"
 #include "support/helper_master.hpp"
+#include "support/netns_host.hpp"
 #include "support/sshd.hpp"
 #include "users.hpp"
 
@@ -454,10 +456,10 @@ TEST_F(Ssh, SigkillOfTheMasterLeavesNothingRunningOnTheTarget) {
     ::setenv("TT_SSH_PORT", std::to_string(sshd_->port()).c_str(), 1);
     ::setenv("TT_SSH_KEY", sshd_->client_key().c_str(), 1);
     ::setenv("TT_SSH_KNOWN_HOSTS", sshd_->known_hosts().c_str(), 1);
-    tether::testing::HelperMaster helper("Ssh.DISABLED_HelperMaster");
+    tt::HelperMaster helper("Ssh.DISABLED_HelperMaster");
     std::vector<int> pids = helper.pids();
     ASSERT_EQ(pids.size(), 2u) << "helper output so far: " << helper.output();
-    EXPECT_TRUE(tether::testing::process_alive(pids[0]));
+    EXPECT_TRUE(tt::process_alive(pids[0]));
     helper.kill();
     EXPECT_TRUE(tt::gone_within(pids[0], 5s)) << "the context over ssh, pid " << pids[0];
     EXPECT_TRUE(tt::gone_within(pids[1], 5s)) << "its child, pid " << pids[1];
@@ -493,46 +495,27 @@ class SshHosts : public tt::Users {
         if (IsSkipped() || HasFailure()) {
             return;
         }
-        remove_hosts();
-        // This namespace routes between the hosts (ssh via ssh).
-        forwarding_ = tt::run("cat /proc/sys/net/ipv4/ip_forward");
-        ASSERT_EQ(std::system("echo 1 >/proc/sys/net/ipv4/ip_forward"), 0);
+        // This namespace routes between the hosts (ssh via ssh). Each part
+        // undoes itself, so a setup that fails half-way leaves nothing.
+        forwarding_.emplace();
         for (int n = 1; n <= kHosts; ++n) {
-            std::string i = std::to_string(n), ns = "tt-ns" + i, here = "tt-v" + i + "a",
-                        there = "tt-v" + i + "b";
-            std::string setup = "ip netns add " + ns + " && ip link add " + here +
-                                " type veth peer name " + there + " && ip link set " + there +
-                                " netns " + ns + " && ip addr add 10.231." + i + ".1/24 dev " +
-                                here + " && ip link set " + here + " up && ip netns exec " + ns +
-                                " sh -c 'ip addr add 10.231." + i + ".2/24 dev " + there +
-                                " && ip link set " + there + " up && ip link set lo up" +
-                                " && ip route add default via 10.231." + i + ".1'";
-            ASSERT_EQ(std::system(setup.c_str()), 0) << setup;
-            hosts_.push_back(std::make_unique<tt::Sshd>(
-                tt::SshdOptions{.address = "10.231." + i + ".2", .netns = ns}));
+            std::string i = std::to_string(n);
+            hosts_.push_back(std::make_unique<tt::NetnsHost>(tt::NetnsHostOptions{
+                .ns = "tt-ns" + i,
+                .link = "tt-v" + i + "a",
+                .subnet = "10.231." + i,
+                .default_route = true,
+            }));
         }
     }
 
     void TearDown() override {
         hosts_.clear();
-        remove_hosts();
-        if (!forwarding_.empty()) {
-            std::system(
-                ("echo " + forwarding_.substr(0, 1) + " >/proc/sys/net/ipv4/ip_forward").c_str());
-        }
-    }
-
-    static void remove_hosts() {
-        for (int n = 1; n <= kHosts; ++n) {
-            std::string i = std::to_string(n);
-            std::system(
-                ("ip netns del tt-ns" + i + " 2>/dev/null; ip link del tt-v" + i + "a 2>/dev/null")
-                    .c_str());
-        }
+        forwarding_.reset();
     }
 
     tether::SshOptions to(int n) const {
-        const tt::Sshd& host = *hosts_[static_cast<std::size_t>(n)];
+        const tt::Sshd& host = hosts_[static_cast<std::size_t>(n)]->sshd();
         return {.hostname = host.address(),
                 .port = host.port(),
                 .username = "tt_bob",
@@ -543,8 +526,8 @@ class SshHosts : public tt::Users {
                 .use_agent = false};
     }
 
-    std::vector<std::unique_ptr<tt::Sshd>> hosts_;
-    std::string forwarding_;  // net.ipv4.ip_forward before the test
+    std::optional<tt::IpForwarding> forwarding_;  // declared first: outlives the hosts
+    std::vector<std::unique_ptr<tt::NetnsHost>> hosts_;
 };
 
 }  // namespace
@@ -614,5 +597,6 @@ TEST_F(SshHosts, ASecondHostReachedThroughTheFirst) {
     EXPECT_EQ(second.call(tt::euid), tt::uid_of("tt_bob"));
     EXPECT_NE(second.call(tt::pid), first.call(tt::pid));
     // The second server saw the connection come from the first host.
-    EXPECT_TRUE(tt::contains(hosts_[1]->log(), "Connection from 10.231.1.2 ")) << hosts_[1]->log();
+    EXPECT_TRUE(tt::contains(hosts_[1]->sshd().log(), "Connection from 10.231.1.2 "))
+        << hosts_[1]->sshd().log();
 }

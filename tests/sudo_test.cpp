@@ -186,7 +186,7 @@ TEST_F(Sudo, AConnectTimeoutEndsACommandThatNeverAnswers) {
         EXPECT_TRUE(tt::contains(e.diagnostics(), "a banner, then nothing")) << e.what();
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
-    EXPECT_TRUE(tether::testing::child_processes().empty());
+    EXPECT_TRUE(tt::child_processes().empty());
     ::unlink(fake.c_str());
 }
 
@@ -372,13 +372,13 @@ TEST_F(Sudo, DISABLED_HelperMaster) {
 }
 
 TEST_F(Sudo, SigkillOfTheMasterEndsContextsUnderSudo) {
-    tether::testing::HelperMaster helper("Sudo.DISABLED_HelperMaster");
+    tt::HelperMaster helper("Sudo.DISABLED_HelperMaster");
     std::vector<int> pids = helper.pids();
     ASSERT_EQ(pids.size(), 2u) << "helper output so far: " << helper.output();
     int bob = pids[0], below = pids[1];
     ASSERT_GT(bob, 0);
     ASSERT_GT(below, 0);
-    EXPECT_TRUE(tether::testing::process_alive(bob));
+    EXPECT_TRUE(tt::process_alive(bob));
     helper.kill();
     EXPECT_TRUE(tt::gone_within(bob, 3s)) << "the context under sudo, pid " << bob;
     EXPECT_TRUE(tt::gone_within(below, 3s)) << "its child, pid " << below;

@@ -11,22 +11,20 @@ Connector::Connector(Router& router, ConnectSettings settings, const std::vector
     }
 }
 
-Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
+ContextOptions Connector::options_for(const Hop& hop) const {
     switch (hop.method) {
         case Method::local:
-            return router_.local({.connect_timeout = settings_.connect_timeout, .via = via});
+            return LocalOptions{.connect_timeout = settings_.connect_timeout};
         case Method::sudo:
-            return router_.sudo({.username = hop.user,
-                                 .password = settings_.become_password,
-                                 .connect_timeout = settings_.connect_timeout,
-                                 .via = via});
-        case Method::su:
-            return router_.su({.username = hop.user,
+            return SudoOptions{.username = hop.user,
                                .password = settings_.become_password,
-                               .connect_timeout = settings_.connect_timeout,
-                               .via = via});
+                               .connect_timeout = settings_.connect_timeout};
+        case Method::su:
+            return SuOptions{.username = hop.user,
+                             .password = settings_.become_password,
+                             .connect_timeout = settings_.connect_timeout};
         case Method::ssh:
-            return router_.ssh({
+            return SshOptions{
                 .hostname = hop.host,
                 .port = hop.port.value_or(22),
                 .username = hop.user,
@@ -37,10 +35,15 @@ Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
                 .known_hosts_file = settings_.known_hosts_file,
                 .name = hop.alias.empty() ? std::string() : "ssh." + hop.alias,
                 .connect_timeout = settings_.connect_timeout,
-                .via = via,
-            });
+            };
     }
     throw std::logic_error("unknown method");
+}
+
+Context Connector::start(const Hop& hop, const std::optional<Context>& via) {
+    ContextOptions options = options_for(hop);
+    std::visit([&via](auto& o) { o.via = via; }, options);
+    return router_.start(options);
 }
 
 std::vector<Context> Connector::open(const Target& target, std::vector<Context>* reached) {

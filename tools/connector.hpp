@@ -48,6 +48,8 @@ class Connector {
         std::shared_future<Context> context = {};  // invalid until first opened
         int users = 0;                             // targets not yet released
     };
+    // What the command line says about `hop`, as the options of its method.
+    ContextOptions options_for(const Hop& hop) const;
     Context start(const Hop& hop, const std::optional<Context>& via);
 
     Router& router_;

@@ -6,24 +6,10 @@
 
 #include "parent/bootstrap.hpp"
 #include "parent/command.hpp"
+#include "parent/method_impl.hpp"
 #include "parent/password_dialog.hpp"
-#include "parent/via.hpp"
-#include "tether/export.hpp"
-#include "tether/router.hpp"
 
 namespace tether::detail {
-
-struct SuRequest {
-    CommonRequest common;
-    std::string username;
-    std::optional<Secret> password;
-    std::string su_path;
-
-    template <class Archive>
-    void serialize(Archive& ar) {
-        ar(common, username, password, su_path);
-    }
-};
 
 namespace {
 
@@ -41,39 +27,34 @@ PromptRules su_rules() {
 
 }  // namespace
 
-Context start_su_via(CallContext& cc, SuRequest request) {
-    SuOptions options;
-    apply_common(request.common, options);
-    options.username = std::move(request.username);
-    options.password = std::move(request.password);
-    options.su_path = std::move(request.su_path);
-    return cc.router().su(std::move(options));
-}
+template <>
+struct Method<SuOptions> {
+    static constexpr const char* kind = "su";
+
+    static std::string default_name(const SuOptions& options) { return "su." + options.username; }
+
+    static Context start_here(Router& router, SuOptions& options, const std::string& name) {
+        check_command_word("su", "username", options.username, name);
+        BootstrapPlan plan = plan_bootstrap(options.connect_timeout, options.env);
+        Command command;
+        // su hands the command line to the user's shell: one quoted string.
+        command.argv = {options.su_path, "-c", shell_join(bootstrap_argv(plan)), "--",
+                        options.username};
+        command.terminal = Terminal::full;
+        ChildSpec spec{kind, name, options.remote_name, options.connect_timeout, options.debug};
+        return start_bootstrapped(router.core(), spec, std::move(command), std::move(plan),
+                                  std::make_shared<PasswordDialog>(su_rules(), options.password));
+    }
+};
 
 }  // namespace tether::detail
 
-TETHER_EXPORT(tether::detail::start_su_via);
+TETHER_METHOD(tether::SuOptions);
 
 namespace tether {
 
 Context Router::su(SuOptions options) {
-    if (options.via) {
-        detail::SuRequest request{detail::common_request(options), options.username,
-                                  options.password, options.su_path};
-        return detail::start_via(options, detail::start_su_via, std::move(request), "su");
-    }
-    std::string name = options.name.empty() ? "su." + options.username : options.name;
-    detail::check_command_word("su", "username", options.username, name);
-    detail::BootstrapPlan plan = detail::plan_bootstrap(options.connect_timeout, options.env);
-    detail::Command command;
-    // su hands the command line to the user's shell: one quoted string.
-    command.argv = {options.su_path, "-c", detail::shell_join(detail::bootstrap_argv(plan)), "--",
-                    options.username};
-    command.terminal = detail::Terminal::full;
-    detail::ChildSpec spec{"su", name, options.remote_name, options.connect_timeout, options.debug};
-    return detail::start_bootstrapped(
-        core(), spec, std::move(command), std::move(plan),
-        std::make_shared<detail::PasswordDialog>(detail::su_rules(), options.password));
+    return detail::start(*this, std::move(options));
 }
 
 }  // namespace tether

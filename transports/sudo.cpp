@@ -5,28 +5,10 @@
 
 #include "parent/bootstrap.hpp"
 #include "parent/command.hpp"
+#include "parent/method_impl.hpp"
 #include "parent/password_dialog.hpp"
-#include "parent/via.hpp"
-#include "tether/export.hpp"
-#include "tether/router.hpp"
 
 namespace tether::detail {
-
-struct SudoRequest {
-    CommonRequest common;
-    std::string username;
-    std::optional<Secret> password;
-    std::string sudo_path;
-    bool preserve_env = false;
-    bool set_home = false;
-    bool login = false;
-    std::vector<std::string> sudo_args;
-
-    template <class Archive>
-    void serialize(Archive& ar) {
-        ar(common, username, password, sudo_path, preserve_env, set_home, login, sudo_args);
-    }
-};
 
 namespace {
 
@@ -162,52 +144,39 @@ PromptRules sudo_rules(const std::string& prompt) {
 
 }  // namespace
 
-Context start_sudo_via(CallContext& cc, SudoRequest request) {
-    SudoOptions options;
-    apply_common(request.common, options);
-    options.username = std::move(request.username);
-    options.password = std::move(request.password);
-    options.sudo_path = std::move(request.sudo_path);
-    options.preserve_env = request.preserve_env;
-    options.set_home = request.set_home;
-    options.login = request.login;
-    options.sudo_args = std::move(request.sudo_args);
-    return cc.router().sudo(std::move(options));
-}
+template <>
+struct Method<SudoOptions> {
+    static constexpr const char* kind = "sudo";
+
+    static std::string default_name(const SudoOptions& options) {
+        return "sudo." + options.username;
+    }
+
+    static Context start_here(Router& router, SudoOptions& options, const std::string& name) {
+        BootstrapPlan plan = plan_bootstrap(options.connect_timeout, options.env);
+        // Checked here, before anything runs: a bad flag is the caller's mistake.
+        std::string prompt = "[" + plan.marker + "] sudo password:";
+        Command command;
+        command.argv = sudo_argv(options, prompt, name);
+        for (auto& word : bootstrap_argv(plan)) {
+            command.argv.push_back(std::move(word));
+        }
+        command.terminal = options.password ? Terminal::stderr_tty : Terminal::none;
+        ChildSpec spec{kind, name, options.remote_name, options.connect_timeout, options.debug};
+        return start_bootstrapped(
+            router.core(), spec, std::move(command), std::move(plan),
+            std::make_shared<PasswordDialog>(sudo_rules(prompt), options.password));
+    }
+};
 
 }  // namespace tether::detail
 
-TETHER_EXPORT(tether::detail::start_sudo_via);
+TETHER_METHOD(tether::SudoOptions);
 
 namespace tether {
 
 Context Router::sudo(SudoOptions options) {
-    if (options.via) {
-        detail::SudoRequest request{detail::common_request(options),
-                                    options.username,
-                                    options.password,
-                                    options.sudo_path,
-                                    options.preserve_env,
-                                    options.set_home,
-                                    options.login,
-                                    options.sudo_args};
-        return detail::start_via(options, detail::start_sudo_via, std::move(request), "sudo");
-    }
-    std::string name = options.name.empty() ? "sudo." + options.username : options.name;
-    detail::BootstrapPlan plan = detail::plan_bootstrap(options.connect_timeout, options.env);
-    // Checked here, before anything runs: a bad flag is the caller's mistake.
-    std::string prompt = "[" + plan.marker + "] sudo password:";
-    detail::Command command;
-    command.argv = detail::sudo_argv(options, prompt, name);
-    for (auto& word : detail::bootstrap_argv(plan)) {
-        command.argv.push_back(std::move(word));
-    }
-    command.terminal = options.password ? detail::Terminal::stderr_tty : detail::Terminal::none;
-    detail::ChildSpec spec{"sudo", name, options.remote_name, options.connect_timeout,
-                           options.debug};
-    return detail::start_bootstrapped(
-        core(), spec, std::move(command), std::move(plan),
-        std::make_shared<detail::PasswordDialog>(detail::sudo_rules(prompt), options.password));
+    return detail::start(*this, std::move(options));
 }
 
 }  // namespace tether

@@ -19,7 +19,9 @@
 
 namespace tether {
 
-// The options of any method, for start_all.
+// The options of any method, for start and start_all. Each alternative is a
+// method's registration: its transports/ file defines how it starts
+// (parent/method.hpp), and `via`, default names and start_all follow.
 using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions>;
 
 // One context start_all started, or why it could not.
@@ -49,6 +51,10 @@ class Router {
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
 
+    // One factory per method, each the same as start() with its options:
+    // shared/API.md fixes these names, so a method's entry here is part of
+    // the public API along with its options struct.
+
     // Starts this program again as a child process (no shell) connected over a
     // socketpair, here or, with `options.via`, inside that context. Blocks
     // until the child answers the handshake or `options.connect_timeout`
@@ -70,6 +76,10 @@ class Router {
     // key (with its fingerprint and the known_hosts file), failed
     // authentication (with every method tried), or a failed bootstrap.
     Context ssh(SshOptions options);
+
+    // Starts a context by the method whose options `options` holds: the same
+    // as calling that method's factory (local, sudo, su, ssh) with them.
+    Context start(const ContextOptions& options);
 
     // Starts every context at once, by any method, and returns when each is
     // up or has failed: one result per option set, in the same order. At

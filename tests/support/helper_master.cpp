@@ -11,7 +11,7 @@
 
 extern char** environ;
 
-namespace tether::testing {
+namespace tt {
 
 HelperMaster::HelperMaster(const std::string& test) {
     int out[2], in[2];
@@ -71,4 +71,4 @@ void HelperMaster::kill() {
     }
 }
 
-}  // namespace tether::testing
+}  // namespace tt

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace tether::testing {
+namespace tt {
 
 class HelperMaster {
   public:
@@ -33,4 +33,4 @@ class HelperMaster {
     std::string output_;
 };
 
-}  // namespace tether::testing
+}  // namespace tt

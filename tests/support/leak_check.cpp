@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-namespace tether::testing {
+namespace tt {
 namespace {
 
 std::set<int> open_fds() {
@@ -163,4 +163,4 @@ void install_leak_check() {
     ::testing::UnitTest::GetInstance()->listeners().Append(new LeakCheck());
 }
 
-}  // namespace tether::testing
+}  // namespace tt

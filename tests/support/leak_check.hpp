@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace tether::testing {
+namespace tt {
 
 struct ProcessSnapshot {
     std::set<int> fds;
@@ -23,4 +23,4 @@ bool process_alive(pid_t pid);
 // Installs the listener that checks every test. Call once from main.
 void install_leak_check();
 
-}  // namespace tether::testing
+}  // namespace tt

@@ -74,6 +74,21 @@ std::string Sshd::missing() {
 }
 
 Sshd::Sshd(SshdOptions options) : options_(std::move(options)) {
+    // A constructor that throws runs no destructor: undo here what start()
+    // got as far as making.
+    try {
+        start();
+    } catch (...) {
+        stop();
+        throw;
+    }
+}
+
+Sshd::~Sshd() {
+    stop();
+}
+
+void Sshd::start() {
     char pattern[] = "/tmp/tt-sshd-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) {
         throw std::runtime_error("mkdtemp failed");
@@ -182,7 +197,7 @@ Sshd::Sshd(SshdOptions options) : options_(std::move(options)) {
     ::close(err[0]);
 }
 
-Sshd::~Sshd() {
+void Sshd::stop() noexcept {
     if (pid_ > 0) {
         // The listener, then whatever sessions it left.
         std::vector<pid_t> sessions = session_pids();
@@ -197,8 +212,12 @@ Sshd::~Sshd() {
         ::kill(drain_pid_, SIGKILL);
         ::waitpid(drain_pid_, nullptr, 0);
     }
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    pid_ = drain_pid_ = -1;
+    if (!dir_.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+        dir_.clear();
+    }
 }
 
 std::string Sshd::known_hosts_line() const {

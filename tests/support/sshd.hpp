@@ -19,7 +19,8 @@ struct SshdOptions {
 
 class Sshd {
   public:
-    // Throws std::runtime_error if sshd cannot start (with its output).
+    // Throws std::runtime_error if sshd cannot start (with its output),
+    // having stopped what it started and removed its directory.
     explicit Sshd(SshdOptions options = {});
     ~Sshd();
     Sshd(const Sshd&) = delete;
@@ -43,6 +44,10 @@ class Sshd {
     std::string log() const;
 
   private:
+    void start();
+    // Stops sshd, its sessions and the log drain; removes the directory.
+    void stop() noexcept;
+
     SshdOptions options_;
     std::string dir_;
     int port_ = 22;

@@ -9,6 +9,6 @@
 int main(int argc, char** argv) {
     tether::init(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
-    tether::testing::install_leak_check();
+    tt::install_leak_check();
     return RUN_ALL_TESTS();
 }

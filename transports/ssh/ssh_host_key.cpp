@@ -1,4 +1,4 @@
-#include "transports/ssh_host_key.hpp"
+#include "transports/ssh/ssh_host_key.hpp"
 
 namespace tether::detail {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "tether/secret.hpp"
-#include "transports/libssh_api.hpp"
+#include "transports/ssh/libssh_api.hpp"
 
 namespace tether::detail {
 

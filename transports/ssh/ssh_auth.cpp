@@ -1,4 +1,4 @@
-#include "transports/ssh_auth.hpp"
+#include "transports/ssh/ssh_auth.hpp"
 
 #include <unistd.h>
 

@@ -19,8 +19,8 @@
 
 #include "parent/child_handle.hpp"
 #include "tether/options.hpp"
-#include "transports/libssh_api.hpp"
-#include "transports/ssh_auth.hpp"
+#include "transports/ssh/libssh_api.hpp"
+#include "transports/ssh/ssh_auth.hpp"
 
 namespace tether::detail {
 

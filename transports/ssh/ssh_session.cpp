@@ -1,4 +1,4 @@
-#include "transports/ssh_session.hpp"
+#include "transports/ssh/ssh_session.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 #include "core/log.hpp"
 #include "core/no_sigpipe.hpp"
 #include "tether/errors.hpp"
-#include "transports/ssh_host_key.hpp"
+#include "transports/ssh/ssh_host_key.hpp"
 
 namespace tether::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "transports/libssh_api.hpp"
+#include "transports/ssh/libssh_api.hpp"
 
 #include <dlfcn.h>
 

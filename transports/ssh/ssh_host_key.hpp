@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tether/options.hpp"
-#include "transports/libssh_api.hpp"
+#include "transports/ssh/libssh_api.hpp"
 
 namespace tether::detail {
 
