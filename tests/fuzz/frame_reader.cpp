@@ -37,17 +37,6 @@ std::string frame(std::uint32_t dst, std::uint32_t handle, const std::string& pa
 
 namespace tt::fuzz {
 
-// A seed: its first byte steers the replay (read sizes), then the frames.
-// Appended, not joined with +: GCC 12 at -O3 reports a false -Wrestrict
-// inside std::string's operator+ here.
-std::string seed(char steer, std::initializer_list<std::string> frames) {
-    std::string bytes(1, steer);
-    for (const std::string& f : frames) {
-        bytes.append(f);
-    }
-    return bytes;
-}
-
 std::vector<std::string> seeds() {
     return {
         seed('\x07', {frame(0, 101, "hello")}),

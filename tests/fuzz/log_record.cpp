@@ -13,11 +13,11 @@ namespace tt::fuzz {
 std::vector<std::string> seeds() {
     using namespace tether::detail;
     return {
-        std::string(1, '\0') + encode(LogRecord{3, 2, "stderr", "sudo: a password is required"}),
-        std::string(1, '\0') + encode(LogRecord{7, 4, "tether.router", std::string(2000, 'z')}),
-        std::string(1, '\1') + encode(RouteAdded{12, "ssh.web1.sudo.root"}),
-        std::string(1, '\2') + encode(RoutesDeleted{{4, 5, 6}, "EOF"}),
-        std::string(1, '\3') + encode(BootAck{4242}),
+        seed('\0', {encode(LogRecord{3, 2, "stderr", "sudo: a password is required"})}),
+        seed('\0', {encode(LogRecord{7, 4, "tether.router", std::string(2000, 'z')})}),
+        seed('\1', {encode(RouteAdded{12, "ssh.web1.sudo.root"})}),
+        seed('\2', {encode(RoutesDeleted{{4, 5, 6}, "EOF"})}),
+        seed('\3', {encode(BootAck{4242})}),
     };
 }
 
