@@ -49,8 +49,10 @@ SshTarget target_for(const SshOptions& options, const BootstrapPlan& plan,
     target.keepalive_interval = options.keepalive_interval;
     target.keepalive_count = options.keepalive_count;
     target.compression = options.compression;
-    // The remote user's shell runs this line: every word quoted for it.
-    target.command = shell_join(bootstrap_argv(plan));
+    // The remote user's shell runs this line: every word quoted for it, and
+    // exec'd, so that sshd reports the program's own exit status or signal
+    // (a shell in between turns SIGSEGV into "exit status 139").
+    target.command = "exec " + shell_join(bootstrap_argv(plan));
     return target;
 }
 

@@ -14,6 +14,7 @@
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
 #include "core/no_sigpipe.hpp"
+#include "parent/exit_status.hpp"
 #include "tether/errors.hpp"
 #include "transports/ssh/ssh_host_key.hpp"
 
@@ -466,7 +467,11 @@ void SshSession::check_ends() {
         if (exit_status_) {
             end("exited with status " + std::to_string(*exit_status_));
         } else if (!exit_signal_.empty()) {
-            end("killed by signal SIG" + exit_signal_);
+            // The server names the signal ("SEGV"); its number is this
+            // system's for that name.
+            int number = signal_by_name(exit_signal_);
+            end("killed by signal " + (number != 0 ? describe_signal(number)
+                                                   : exit_signal_ + " (SIG" + exit_signal_ + ")"));
         } else {
             end("ended (the channel closed)");
         }
