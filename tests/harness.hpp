@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -26,6 +27,26 @@ struct Master {
     tether::Broker broker;
     tether::Router router;
 };
+
+// The ChannelError a call ends with: nullopt when it ends otherwise (a value,
+// another error, or nothing within 30 s).
+template <class T>
+std::optional<tether::ChannelError> channel_error(tether::Receiver<T>& rx) {
+    try {
+        rx.get(std::chrono::seconds(30));
+    } catch (const tether::ChannelError& e) {
+        return e;
+    } catch (...) {
+    }
+    return std::nullopt;
+}
+
+// Why a call's context was lost, as its ChannelError says.
+template <class T>
+std::string lost_reason(tether::Receiver<T>& rx) {
+    std::optional<tether::ChannelError> e = channel_error(rx);
+    return e ? e->reason() : "(the call did not end with ChannelError)";
+}
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;

@@ -9,37 +9,23 @@
 
 namespace {
 
-// The ChannelError a receiver ends with ("" when it ends otherwise).
-template <class T>
-tether::ChannelError lost(tether::Receiver<T>& rx) {
-    try {
-        rx.get(std::chrono::seconds(30));
-    } catch (const tether::ChannelError& e) {
-        return e;
-    }
-    ADD_FAILURE() << "the call did not fail with ChannelError";
-    return tether::ChannelError("", "");
-}
-
 TEST(Lost, ASegfaultNamesTheSignalAndTheCallItInterrupted) {
     tt::Master master;
     tether::Context child = master.router.local();
     auto rx = child.call_async(tt::crash);
-    tether::ChannelError e = lost(rx);
-    EXPECT_EQ(e.context_name(), child.name());
-    EXPECT_EQ(e.reason(),
-              "context " + child.name() + " killed by signal 11 (SIGSEGV) while running tt::crash")
-        << e.what();
+    std::optional<tether::ChannelError> e = tt::channel_error(rx);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->context_name(), child.name());
+    EXPECT_EQ(e->reason(),
+              "context " + child.name() + " killed by signal 11 (SIGSEGV) while running tt::crash");
 }
 
 TEST(Lost, AnExitNamesItsStatus) {
     tt::Master master;
     tether::Context child = master.router.local();
     auto rx = child.call_async(tt::exit_now, 3);
-    tether::ChannelError e = lost(rx);
-    EXPECT_EQ(e.reason(),
-              "context " + child.name() + " exited with status 3 while running tt::exit_now")
-        << e.what();
+    EXPECT_EQ(tt::lost_reason(rx),
+              "context " + child.name() + " exited with status 3 while running tt::exit_now");
 }
 
 TEST(Lost, AKilledChildNamesSIGKILLOnlyForTheCallItWasRunning) {
@@ -50,8 +36,8 @@ TEST(Lost, AKilledChildNamesSIGKILLOnlyForTheCallItWasRunning) {
     auto queued = child.call_async(tt::add, 1, 2);
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     std::string killed = "context " + child.name() + " killed by signal 9 (SIGKILL)";
-    EXPECT_EQ(lost(running).reason(), killed + " while running tt::sleep_ms");
-    EXPECT_EQ(lost(queued).reason(), killed);
+    EXPECT_EQ(tt::lost_reason(running), killed + " while running tt::sleep_ms");
+    EXPECT_EQ(tt::lost_reason(queued), killed);
 }
 
 TEST(Lost, AContextBehindADeadIntermediarySaysHowTheIntermediaryEnded) {
@@ -63,11 +49,12 @@ TEST(Lost, AContextBehindADeadIntermediarySaysHowTheIntermediaryEnded) {
     auto in_a = a.call_async(tt::sleep_ms, 30000);
     ASSERT_EQ(::kill(a_pid, SIGKILL), 0);
     std::string a_killed = "context " + a.name() + " killed by signal 9 (SIGKILL)";
-    tether::ChannelError e = lost(in_b);
-    EXPECT_EQ(e.context_name(), b.name());
-    EXPECT_EQ(e.reason(), "lost with its intermediary: " + a_killed + " while running tt::sleep_ms")
-        << e.what();
-    EXPECT_EQ(lost(in_a).reason(), a_killed + " while running tt::sleep_ms");
+    std::optional<tether::ChannelError> e = tt::channel_error(in_b);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->context_name(), b.name());
+    EXPECT_EQ(e->reason(),
+              "lost with its intermediary: " + a_killed + " while running tt::sleep_ms");
+    EXPECT_EQ(tt::lost_reason(in_a), a_killed + " while running tt::sleep_ms");
 }
 
 TEST(Lost, AContextLostBehindALiveIntermediaryIsReportedByIt) {
@@ -75,7 +62,7 @@ TEST(Lost, AContextLostBehindALiveIntermediaryIsReportedByIt) {
     tether::Context a = master.router.local();
     tether::Context b = master.router.local({.via = a});
     auto rx = b.call_async(tt::exit_now, 7);
-    EXPECT_EQ(lost(rx).reason(),
+    EXPECT_EQ(tt::lost_reason(rx),
               "context " + b.name() + " exited with status 7 while running tt::exit_now");
     EXPECT_EQ(a.call(tt::add, 2, 3), 5);  // the intermediary is fine
 }

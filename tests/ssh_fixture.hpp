@@ -4,6 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
+
+#include <tether/tether.hpp>
 
 #include "support/sshd.hpp"
 #include "users.hpp"
@@ -22,6 +25,16 @@ class SshUsers : public Users {
             return;
         }
         sshd_ = std::make_unique<Sshd>();
+    }
+
+    // Key authentication to this test's sshd as `user`, the server's key known.
+    tether::SshOptions ssh_options(const std::string& user = "tt_bob") const {
+        return {.hostname = sshd_->address(),
+                .port = sshd_->port(),
+                .username = user,
+                .identity_file = sshd_->client_key(),
+                .known_hosts_file = sshd_->known_hosts(),
+                .use_agent = false};
     }
 
     std::unique_ptr<Sshd> sshd_;

@@ -29,15 +29,7 @@ namespace {
 
 class Ssh : public tt::SshUsers {
   protected:
-    // Key authentication as `user`, the server's key known.
-    tether::SshOptions to(const std::string& user = "tt_bob") const {
-        return {.hostname = sshd_->address(),
-                .port = sshd_->port(),
-                .username = user,
-                .identity_file = sshd_->client_key(),
-                .known_hosts_file = sshd_->known_hosts(),
-                .use_agent = false};
-    }
+    tether::SshOptions to(const std::string& user = "tt_bob") const { return ssh_options(user); }
 
     std::string name() const {
         return "ssh." + sshd_->address() + ":" + std::to_string(sshd_->port());
