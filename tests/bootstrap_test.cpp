@@ -12,11 +12,11 @@
 #include <fstream>
 #include <regex>
 
-#include "harness.hpp"
 #include "parent/bootstrap.hpp"
 #include "parent/marker_line.hpp"
 #include "parent/password_dialog.hpp"
 #include "parent/sha256.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 using tether::detail::PasswordDialog;

@@ -17,15 +17,15 @@
 #include <sstream>
 #include <thread>
 
-#include "functions.hpp"
-#include "harness.hpp"
-#include "ssh_fixture.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "support/netns_host.hpp"
+#include "support/ssh_fixture.hpp"
 #include "support/sshd.hpp"
+#include "support/users.hpp"
 #include "tools/command_line.hpp"
 #include "tools/inventory.hpp"
 #include "tools/target.hpp"
-#include "users.hpp"
 
 extern char** environ;
 

@@ -29,9 +29,9 @@
 #include <set>
 #include <thread>
 
-#include "functions.hpp"
-#include "harness.hpp"
-#include "ssh_fixture.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
+#include "support/ssh_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// A child that speaks the protocol badly on purpose (tests/functions.cpp's
+// A child that speaks the protocol badly on purpose (tests/support/functions.cpp's
 // write_raw_* write bytes straight onto its parent stream). Each kind of bad
 // input closes only that stream or drops only that message, with a logged
 // reason; the master and every other context keep working; nothing already
@@ -11,8 +11,8 @@
 #include "core/message.hpp"
 #include "core/protocol.hpp"
 #include "core/router_core.hpp"
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "tether/detail/wire.hpp"
 
 using namespace std::chrono_literals;

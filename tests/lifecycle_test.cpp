@@ -5,8 +5,8 @@
 #include <iostream>
 #include <thread>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "support/helper_master.hpp"
 #include "support/leak_check.hpp"
 

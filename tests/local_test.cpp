@@ -4,8 +4,8 @@
 #include <fstream>
 #include <set>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "support/leak_check.hpp"
 
 using namespace std::chrono_literals;

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using tt::LogCapture;
 

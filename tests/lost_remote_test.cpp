@@ -7,9 +7,9 @@
 
 #include <functional>
 
-#include "functions.hpp"
-#include "harness.hpp"
-#include "ssh_fixture.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
+#include "support/ssh_fixture.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "harness.hpp"
+#include "support/harness.hpp"
 
 TEST(NoPidfd, ChildrenAreWatchedSignalledAndReapedWithoutIt) {
     // Starting, calls, a child that exits early or hangs at start, every

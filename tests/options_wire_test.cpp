@@ -9,8 +9,8 @@
 #include <string>
 #include <type_traits>
 
-#include "harness.hpp"
 #include "parent/options_wire.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <thread>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

@@ -7,8 +7,8 @@
 #include "core/message.hpp"
 #include "core/protocol.hpp"
 #include "core/router_core.hpp"
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

@@ -8,8 +8,8 @@
 
 #include <fstream>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

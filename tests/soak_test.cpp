@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "bench/measure.hpp"
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 
 using namespace std::chrono_literals;
 

@@ -15,13 +15,13 @@
 #include <set>
 #include <thread>
 
-#include "functions.hpp"
-#include "harness.hpp"
-#include "ssh_fixture.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "support/helper_master.hpp"
 #include "support/netns_host.hpp"
+#include "support/ssh_fixture.hpp"
 #include "support/sshd.hpp"
-#include "users.hpp"
+#include "support/users.hpp"
 
 using namespace std::chrono_literals;
 

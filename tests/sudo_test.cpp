@@ -8,11 +8,11 @@
 #include <fstream>
 #include <iostream>
 
-#include "functions.hpp"
-#include "harness.hpp"
+#include "support/functions.hpp"
+#include "support/harness.hpp"
 #include "support/helper_master.hpp"
 #include "support/sshd.hpp"
-#include "users.hpp"
+#include "support/users.hpp"
 
 using namespace std::chrono_literals;
 

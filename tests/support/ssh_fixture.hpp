@@ -8,7 +8,7 @@
 
 #include <tether/tether.hpp>
 
-#include "support/sshd.hpp"
+#include "sshd.hpp"
 #include "users.hpp"
 
 namespace tt {

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "functions.hpp"
-#include "support/leak_check.hpp"
+#include "leak_check.hpp"
 
 namespace tt {
 
