@@ -21,10 +21,15 @@
 //     <!-- docs-check: new-program -->   this block and the ones after it
 //         form the next program (a TETHER_EXPORT name may appear only once
 //         in a program: core/registry.cpp aborts on a duplicate).
+//     <!-- docs-check: excerpt-of: <path> -->  code shown from the
+//         repository (internal code, how-it-works.md): not compiled here,
+//         since it is compiled where it lives, but its lines must stand in
+//         <path> (relative to the repository root) as they are, in one run.
 //
 // Usage: docs_extract <markdown file> <name shown in errors> <output prefix>
 //                     <programs expected>
 // Writes <output prefix>_<n>.cpp for n = 1..programs and prints a summary.
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +51,7 @@ struct Block {
     std::string compile_only_why;
     bool new_program = false;
     bool is_program = false;
+    std::string excerpt_of;  // a file of the repository the code must stand in
 };
 
 [[noreturn]] void fail(const std::string& where, const std::string& what) {
@@ -121,13 +127,16 @@ std::vector<Block> read_blocks(const std::string& path, const std::string& shown
                     current.synopsis = true;
                 } else if (m == "new-program") {
                     current.new_program = true;
+                } else if (starts_with(m, "excerpt-of:") && trim(m.substr(11)).size() > 0) {
+                    current.excerpt_of = trim(m.substr(11));
                 } else if (starts_with(m, "compile-only:") && trim(m.substr(13)).size() > 0) {
                     current.compile_only = true;
                     current.compile_only_why = trim(m.substr(13));
                 } else {
                     fail(shown + ":" + std::to_string(number),
                          "unknown marker '" + m +
-                             "' (fragment, synopsis, new-program, compile-only: <why>)");
+                             "' (fragment, synopsis, new-program, compile-only: <why>, "
+                             "excerpt-of: <path>)");
                 }
             }
             markers.clear();
@@ -431,6 +440,40 @@ std::string probes(const Block& b, const std::string& shown) {
     return out.str();
 }
 
+// Fails unless the lines of `b` stand, as they are and in one run, in the
+// repository file it names. `root` is the repository's root.
+void check_excerpt(const Block& b, const std::string& root, const std::string& shown) {
+    std::string where = shown + ":" + std::to_string(b.line);
+    std::ifstream in(root + "/" + b.excerpt_of);
+    if (!in) {
+        fail(where,
+             "excerpt-of: cannot read " + b.excerpt_of + " (relative to the repository root)");
+    }
+    std::vector<std::string> file;
+    for (std::string line; std::getline(in, line);) {
+        file.push_back(line);
+    }
+    if (b.code.empty()) {
+        fail(where, "an empty excerpt");
+    }
+    // The longest run of the block found anywhere, to say where it differs.
+    std::size_t best = 0;
+    for (std::size_t start = 0; start + b.code.size() <= file.size(); ++start) {
+        std::size_t same = 0;
+        while (same < b.code.size() && file[start + same] == b.code[same]) {
+            ++same;
+        }
+        if (same == b.code.size()) {
+            return;
+        }
+        best = std::max(best, same);
+    }
+    fail(shown + ":" + std::to_string(b.line + static_cast<int>(best)),
+         "this line of the excerpt is not in " + b.excerpt_of +
+             " where the lines before it are: '" + b.code[best] +
+             "' (copy the code from the file again)");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -444,6 +487,17 @@ int main(int argc, char** argv) {
     int expected = std::stoi(argv[4]);
 
     std::vector<Block> blocks = read_blocks(path, shown);
+    // Excerpts are checked against their files and take no further part.
+    std::string root =
+        path.size() > shown.size() ? path.substr(0, path.size() - shown.size()) : std::string(".");
+    int excerpts = 0;
+    for (const Block& b : blocks) {
+        if (!b.excerpt_of.empty()) {
+            check_excerpt(b, root, shown);
+            ++excerpts;
+        }
+    }
+    std::erase_if(blocks, [](const Block& b) { return !b.excerpt_of.empty(); });
     // Split into programs.
     std::vector<std::vector<Block*>> programs(1);
     for (Block& b : blocks) {
@@ -566,7 +620,9 @@ int main(int argc, char** argv) {
             std::ofstream(out_path) << text;
         }
     }
-    std::printf("docs check: %s: %d blocks compiled, %d programs to run, %d compile-only\n",
-                shown.c_str(), compiled, run, compile_only);
+    std::printf(
+        "docs check: %s: %d blocks compiled, %d programs to run, %d compile-only, %d excerpts "
+        "found in their files\n",
+        shown.c_str(), compiled, run, compile_only, excerpts);
     return 0;
 }
