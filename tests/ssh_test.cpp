@@ -592,3 +592,16 @@ TEST_F(SshHosts, ASecondHostReachedThroughTheFirst) {
     EXPECT_TRUE(tt::contains(hosts_[1]->sshd().log(), "Connection from 10.231.1.2 "))
         << hosts_[1]->sshd().log();
 }
+
+// The fixtures' own parts undo what they made when a later step fails: a
+// namespace whose link cannot be made is removed again, and an sshd that
+// never listens leaves no process (the per-test leak check counts children:
+// the sshd and the cat that drains its output).
+TEST_F(SshHosts, AHostWhoseSetupFailsPartWayLeavesNothingBehind) {
+    EXPECT_THROW(tt::NetnsHost({.ns = "tt-nsfail",
+                                .link = "tt-this-name-is-too-long-for-a-link",
+                                .subnet = "10.231.9"}),
+                 std::runtime_error);
+    EXPECT_FALSE(tt::contains(tt::run("ip netns list"), "tt-nsfail"));
+    EXPECT_THROW(tt::Sshd({.config = {"NoSuchOption yes"}}), std::runtime_error);
+}

@@ -13,7 +13,7 @@ namespace tt {
 
 struct SshdOptions {
     std::string address = "127.0.0.1";
-    std::string netns;                     // run inside this network namespace (port 22)
+    std::string netns = {};                // run inside this network namespace (port 22)
     std::vector<std::string> config = {};  // more sshd_config lines
 };
 
