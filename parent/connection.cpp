@@ -222,9 +222,9 @@ void Connection::report_lost() {
     }
     lost_reported_ = true;
     exit_wait_timer_.cancel();
-    std::string why = "context " + boot_.name + " " +
-                      (process_->exited() ? process_->describe_status()
-                                          : "disconnected: " + lost_reason_);
+    std::string why =
+        "context " + boot_.name + " " +
+        (process_->exited() ? process_->describe_status() : "disconnected: " + lost_reason_);
     core_.child_stream_lost(*stream_, why);
 }
 

@@ -12,23 +12,10 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string channel_reason(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const tether::ChannelError& e) {
-        return e.reason();
-    }
-    return "(no ChannelError)";
-}
-
-}  // namespace
-
 TEST(Router, OversizeCallIsRefusedAndTheContextStaysUsable) {
     tt::Master master(tether::RouterOptions{.max_message_size = 64 * 1024});
     tether::Context child = master.router.local();
-    std::string reason = channel_reason(
+    std::string reason = tt::channel_reason(
         [&] { child.call(tt::echo_blob, tether::Blob(std::string(128 * 1024, 'x'))); });
     EXPECT_EQ(reason, "message too large (max 65536 bytes)");
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
@@ -39,7 +26,7 @@ TEST(Router, OversizeReplyIsRefusedInTheChild) {
     tt::Master master(tether::RouterOptions{.max_message_size = 64 * 1024});
     tether::Context child = master.router.local();
     EXPECT_EQ(child.call(tt::max_message_size), 64u * 1024u);
-    std::string reason = channel_reason([&] { child.call(tt::reply_too_large, 100 * 1024); });
+    std::string reason = tt::channel_reason([&] { child.call(tt::reply_too_large, 100 * 1024); });
     EXPECT_EQ(reason, "message too large (max 65536 bytes)");
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
 }
@@ -54,7 +41,8 @@ TEST(Router, MaxMessageSizeIsInheritedByGrandchildren) {
 TEST(Router, UnknownContextGivesNoRoute) {
     tt::Master master;
     tether::Context ghost(master.router.core().ref(1234, "ghost"));
-    EXPECT_EQ(channel_reason([&] { ghost.call(tt::add, 1, 2); }), "no route to 1234, my ID is 0");
+    EXPECT_EQ(tt::channel_reason([&] { ghost.call(tt::add, 1, 2); }),
+              "no route to 1234, my ID is 0");
 }
 
 TEST(Router, UnknownHandleGivesInvalidHandle) {
@@ -62,13 +50,13 @@ TEST(Router, UnknownHandleGivesInvalidHandle) {
     tether::Context child = master.router.local();
     auto slot = master.router.core().request(child.ref(), 777, "");
     tether::Receiver<int> rx(slot);
-    EXPECT_EQ(channel_reason([&] { rx.get(10s); }), "invalid handle");
+    EXPECT_EQ(tt::channel_reason([&] { rx.get(10s); }), "invalid handle");
     EXPECT_EQ(child.call(tt::add, 1, 2), 3);
 }
 
 TEST(Router, TheMasterRunsNoCalls) {
     tt::Master master;
-    EXPECT_EQ(channel_reason([&] { master.router.myself().call(tt::add, 1, 2); }),
+    EXPECT_EQ(tt::channel_reason([&] { master.router.myself().call(tt::add, 1, 2); }),
               "refused by policy");
 }
 
@@ -127,7 +115,8 @@ TEST(Router, CallAfterShutdownWaitIsAChannelError) {
     tt::Master master;
     tether::Context child = master.router.local();
     child.shutdown(true);
-    EXPECT_TRUE(tt::contains(channel_reason([&] { child.call(tt::add, 1, 2); }), "no route to"));
+    EXPECT_TRUE(
+        tt::contains(tt::channel_reason([&] { child.call(tt::add, 1, 2); }), "no route to"));
 }
 
 TEST(Router, MalformedFrameFromAChildClosesOnlyThatStream) {

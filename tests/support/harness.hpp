@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -28,6 +29,17 @@ struct Master {
     tether::Router router;
 };
 
+// What the ChannelError `fn` throws says (its reason()); "(no ChannelError)"
+// when it throws none. Other exceptions go on to the test.
+inline std::string channel_reason(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const tether::ChannelError& e) {
+        return e.reason();
+    }
+    return "(no ChannelError)";
+}
+
 // The ChannelError a call ends with: nullopt when it ends otherwise (a value,
 // another error, or nothing within 30 s).
 template <class T>
@@ -41,11 +53,10 @@ std::optional<tether::ChannelError> channel_error(tether::Receiver<T>& rx) {
     return std::nullopt;
 }
 
-// Why a call's context was lost, as its ChannelError says.
+// Why a call's context was lost, as its ChannelError says (within 30 s).
 template <class T>
 std::string lost_reason(tether::Receiver<T>& rx) {
-    std::optional<tether::ChannelError> e = channel_error(rx);
-    return e ? e->reason() : "(the call did not end with ChannelError)";
+    return channel_reason([&rx] { rx.get(std::chrono::seconds(30)); });
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
