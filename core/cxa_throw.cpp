@@ -6,18 +6,17 @@
 
 #include "core/throw_trace.hpp"
 
-// Wraps the runtime's __cxa_throw: record, then throw as usual. An executable
-// linking tether defines the symbol, so every throw in the process (libstdc++'s
-// own included) comes through here first.
-namespace tether::detail {
-// Referenced from throw_trace.cpp so that this file is always linked in: a
-// sanitizer runtime that defines __cxa_throw itself would otherwise satisfy
-// the symbol first and the wrapper would be left out of the archive pull.
-extern const bool cxa_throw_wrapped;
-const bool cxa_throw_wrapped = true;
-}  // namespace tether::detail
-
+// Wraps the runtime's __cxa_throw in a dynamically linked program: record,
+// then throw as usual. The executable defines the symbol, so every throw in
+// the process (libstdc++'s own included) comes through here first. A static
+// program (tether_portable_executable) links core/cxa_throw_wrap.cpp instead.
 extern "C" {
+// Named by tether's link options (-Wl,--undefined) so that this file is
+// always linked in: a sanitizer runtime that defines __cxa_throw itself
+// would otherwise satisfy the symbol first and leave this file out.
+extern const char tether_cxa_throw_interposer;
+const char tether_cxa_throw_interposer = 1;
+
 using CxaThrow = void (*)(void*, std::type_info*, void (*)(void*));
 
 [[noreturn]] void __cxa_throw(void* object, std::type_info* type, void (*destroy)(void*)) {

@@ -37,10 +37,8 @@ std::string demangle_frame(const char* line) {
 
 }  // namespace
 
-extern const bool cxa_throw_wrapped;
-
 ThrowTraceScope::ThrowTraceScope() {
-    t_recording = cxa_throw_wrapped;
+    t_recording = true;
     t_frame_count = 0;
 }
 

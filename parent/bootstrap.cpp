@@ -18,20 +18,36 @@ BootstrapPlan plan_bootstrap(std::chrono::milliseconds connect_timeout,
     BootstrapPlan plan;
     plan.marker = std::move(marker);
     plan.image = &this_program();
+    plan.portable = portable_program();
     auto seconds = std::chrono::ceil<std::chrono::seconds>(connect_timeout);
     plan.timeout = std::max(seconds, std::chrono::seconds(1));
     plan.env = env;
     return plan;
 }
 
+const ProgramImage* image_named(const BootstrapPlan& plan, std::string_view sha256) {
+    for (const ProgramImage* image : {plan.image, plan.portable}) {
+        if (image != nullptr && image->sha256 == sha256) {
+            return image;
+        }
+    }
+    return nullptr;
+}
+
 const std::string& bootstrap_script() {
-    // $1 marker, $2 sha256, $3 size, $4 upload timeout (s), then K=V to export.
+    // $1 marker, $2 sha256, $3 size, $4 upload timeout (s), $5 the glibc
+    // version the program needs and $6 its loader ("-": static), $7 sha256
+    // and $8 size of the portable build ("-": none), $9 "gzip" when the
+    // parent can send compressed, then K=V to export.
     // Lines it prints for the parent: "<marker> START" once the shell runs
-    // (any password dialog is over), "HAVE" (cached), "SEND <size>" (waiting
-    // for exactly that many bytes on stdin), "GOT" (stored), "FAIL <phase>:
-    // <why>"; the program itself then prints "<marker> RUN".
+    // (any password dialog is over), "HAVE" (cached), "SEND <sha256> raw"
+    // (waiting for exactly that image's bytes on stdin) or "SEND <sha256>
+    // gzip" (waiting for a line with a length, then that many bytes of
+    // gzip), "GOT" (stored), "FAIL <phase>: <why>"; the program itself then
+    // prints "<marker> RUN".
     static const std::string script =
-        "set -f; umask 077; m=${1} h=${2} s=${3} w=${4}; shift 4; "
+        "set -f; umask 077; m=${1} h=${2} s=${3} w=${4} g=${5} i=${6} ph=${7} pn=${8} z=${9}; "
+        "shift 9; "
         "say() { printf '%s %s\\n' \"${m}\" \"${*}\"; }; "
         "fail() { say \"FAIL ${*}\"; exit 1; }; "
         "say START; "
@@ -61,14 +77,33 @@ const std::string& bootstrap_script() {
         "shift 9; done; }; "
         "bad() { fail \"bootstrap: refusing ${*}: it must be owned by uid ${u} and not writable "
         "by group or others\"; }; "
+        // The portable build, when the program is cached as that one.
+        "[ \"${ph}\" != - ] && [ ! -f \"${d}/${h}\" ] && [ -f \"${d}/${ph}\" ] && h=${ph}; "
         "p=${d}/${h}; "
         "if [ -f \"${p}\" ]; then "
         "own . \"${h}\" || { own . || bad cache directory \"${d}\"; bad \"${p}\"; }; say HAVE; "
         "else own . || bad cache directory \"${d}\"; "
-        "t=${d}/.${h}.${$}; say \"SEND ${s}\"; exec 3<&0; "
-        // Exactly s bytes, in the background so that a watchdog can end a
-        // read that never completes; EOF ends it at once.
-        "head -c \"${s}\" <&3 >\"${t}\" 3<&- & r=${!}; "
+        // Before the first upload only (the cached path costs nothing
+        // more): can this target's C library run the program? If not, the
+        // portable build goes instead, or the parent hears why not.
+        "if [ \"${g}\" != - ]; then n=; "
+        "if [ ! -e \"${i}\" ]; then n=\"the target has no glibc (no ${i}); this program needs "
+        "glibc ${g}\"; "
+        "else v=$(getconf GNU_LIBC_VERSION 2>/dev/null); v=${v#glibc }; "
+        "case ${v} in [0-9]*.[0-9]*) x=${v%%.*} y=${g%%.*}; "
+        "if [ \"${x}\" -lt \"${y}\" ] || { [ \"${x}\" -eq \"${y}\" ] && "
+        "x=${v#*.} && y=${g#*.} && [ \"${x%%.*}\" -lt \"${y%%.*}\" ]; }; then "
+        "n=\"the target's glibc ${v} is older than this program needs (${g})\"; fi;; esac; fi; "
+        "if [ -n \"${n}\" ]; then [ \"${ph}\" != - ] || fail \"exec: ${n}; build with "
+        "TETHER_PORTABLE\"; h=${ph} s=${pn} p=${d}/${ph}; fi; fi; "
+        "t=${d}/.${h}.${$}; exec 3<&0; "
+        // Exactly the image's bytes, in the background so that a watchdog
+        // can end a read that never completes; EOF ends it at once. Its
+        // compressed length comes first, on a line of its own.
+        "if [ \"${z}\" = gzip ] && command -v gzip >/dev/null; then say \"SEND ${h} gzip\"; "
+        "read -r c <&3 || fail \"upload: no length\"; "
+        "head -c \"${c}\" <&3 3<&- | gzip -dc >\"${t}\" & r=${!}; "
+        "else say \"SEND ${h} raw\"; head -c \"${s}\" <&3 >\"${t}\" 3<&- & r=${!}; fi; "
         // The trap is set before sleep starts, and ${!} names sleep once it
         // runs: killing the watchdog never leaves a sleep behind.
         "( trap 'kill ${!}; exit 0' TERM; sleep \"${w}\" & wait ${!}; kill ${r} ) "
@@ -102,15 +137,29 @@ const std::string& bootstrap_script() {
     return script;
 }
 
+namespace {
+
+std::string or_dash(const std::string& word) {
+    return word.empty() ? "-" : word;
+}
+
+}  // namespace
+
 std::vector<std::string> bootstrap_argv(const BootstrapPlan& plan) {
-    std::vector<std::string> argv = {"/bin/sh",
-                                     "-c",
-                                     bootstrap_script(),
-                                     "tether",
-                                     plan.marker,
-                                     plan.image->sha256,
-                                     std::to_string(plan.image->size),
-                                     std::to_string(plan.timeout.count())};
+    std::vector<std::string> argv = {
+        "/bin/sh",
+        "-c",
+        bootstrap_script(),
+        "tether",
+        plan.marker,
+        plan.image->sha256,
+        std::to_string(plan.image->size),
+        std::to_string(plan.timeout.count()),
+        or_dash(plan.image->interpreter.empty() ? std::string() : plan.image->glibc),
+        or_dash(plan.image->interpreter),
+        or_dash(plan.portable ? plan.portable->sha256 : ""),
+        plan.portable ? std::to_string(plan.portable->size) : "-",
+        plan.compress ? "gzip" : "raw"};
     for (const auto& [key, value] : plan.env) {
         argv.push_back(key + "=" + value);
     }

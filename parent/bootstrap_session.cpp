@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <boost/asio/post.hpp>
+
 #include "core/broker_impl.hpp"
 #include "core/log.hpp"
 #include "core/no_sigpipe.hpp"
@@ -145,12 +147,16 @@ bool BootstrapSession::on_marker(const std::string& word, const std::string& res
         return true;
     }
     if (word == "SEND") {
-        if (rest != std::to_string(plan_.image->size)) {
-            fail("protocol error: the bootstrap asked for " + rest + " bytes", true);
+        // "<sha256> raw|gzip": which image, and how.
+        auto space = rest.find(' ');
+        const ProgramImage* image = image_named(plan_, rest.substr(0, space));
+        std::string how = space == std::string::npos ? "" : rest.substr(space + 1);
+        if (image == nullptr || (how != "raw" && (how != "gzip" || !plan_.compress))) {
+            fail("protocol error: the bootstrap asked for '" + rest + "'", true);
             return false;
         }
         enter("upload");
-        upload();
+        upload(*image, how == "gzip");
         return true;
     }
     if (word == "GOT") {
@@ -176,8 +182,37 @@ bool BootstrapSession::on_marker(const std::string& word, const std::string& res
     return false;
 }
 
-void BootstrapSession::upload() {
-    TETHER_LOG(LogLevel::debug, kLog, "sending the program (", plan_.image->size, " bytes)");
+void BootstrapSession::upload(const ProgramImage& image, bool gzip) {
+    if (gzip && !image.gzip_ready()) {
+        // Compressed on a worker; back here when done. The worker keeps no
+        // reference: if this session was dropped meanwhile, nothing happens.
+        std::weak_ptr<BootstrapSession> weak = shared_from_this();
+        image.gzip_in_background([weak, executor = stream_.get_executor(), &image] {
+            if (auto self = weak.lock()) {
+                boost::asio::post(executor, [self = std::move(self), &image] {
+                    if (self->done_) {
+                        return;
+                    }
+                    if (!image.gzip_ready()) {
+                        self->fail("compressing the program failed (see the log)", true);
+                        return;
+                    }
+                    self->upload(image, true);
+                });
+            }
+        });
+        return;
+    }
+    if (gzip) {
+        const std::vector<unsigned char>& bytes = image.gzipped();
+        upload_head_ = std::to_string(bytes.size()) + "\n";
+        upload_body_ = {bytes.data(), bytes.size()};
+    } else {
+        upload_body_ = {image.data, image.size};
+    }
+    TETHER_LOG(LogLevel::debug, kLog, "sending the program (", image.size, " bytes",
+               gzip ? ", " + std::to_string(upload_body_.size()) + " gzipped" : std::string(),
+               image.interpreter.empty() ? ", static" : "", ")");
     upload_some();
 }
 
@@ -190,10 +225,15 @@ void BootstrapSession::upload_some() {
             if (ec || self->done_) {
                 return;
             }
-            const ProgramImage& image = *self->plan_.image;
-            ssize_t n =
-                write_without_sigpipe(self->stream_.native_handle(), image.data + self->uploaded_,
-                                      image.size - self->uploaded_);
+            std::size_t head = self->upload_head_.size();
+            std::size_t total = head + self->upload_body_.size();
+            const void* from =
+                self->uploaded_ < head
+                    ? static_cast<const void*>(self->upload_head_.data() + self->uploaded_)
+                    : self->upload_body_.data() + (self->uploaded_ - head);
+            std::size_t length =
+                self->uploaded_ < head ? head - self->uploaded_ : total - self->uploaded_;
+            ssize_t n = write_without_sigpipe(self->stream_.native_handle(), from, length);
             if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 self->fail("sending the program failed after " + std::to_string(self->uploaded_) +
                                " bytes: " + std::strerror(errno),
@@ -201,7 +241,7 @@ void BootstrapSession::upload_some() {
                 return;
             }
             self->uploaded_ += static_cast<std::uint64_t>(std::max<ssize_t>(n, 0));
-            if (self->uploaded_ < image.size) {
+            if (self->uploaded_ < total) {
                 self->upload_some();
             }
         });

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "parent/bootstrap.hpp"
@@ -51,7 +52,7 @@ class BootstrapSession : public std::enable_shared_from_this<BootstrapSession> {
     // Returns false once the session is over.
     bool on_line(std::string line);
     bool on_marker(const std::string& word, const std::string& rest);
-    void upload();
+    void upload(const ProgramImage& image, bool gzip);
     void upload_some();
     void enter(const std::string& phase);
     void fail(const std::string& why, bool kill = false);
@@ -66,6 +67,9 @@ class BootstrapSession : public std::enable_shared_from_this<BootstrapSession> {
     std::string phase_;
     std::string text_;
     char buffer_[4096];
+    // What an upload writes: a length line (gzip only), then the bytes.
+    std::string upload_head_;
+    std::span<const unsigned char> upload_body_;
     std::uint64_t uploaded_ = 0;
     bool done_ = false;
 };

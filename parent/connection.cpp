@@ -397,9 +397,17 @@ void Connection::finish_if_done() {
             reason += "; the child " + process_->describe_status();
         }
         for (const auto& line : last_lines_) {
-            if (line.find("error while loading shared libraries") != std::string::npos ||
+            // The loader's words for a C or C++ library older than the
+            // build's ("version `GLIBCXX_3.4.30' not found"): a cached
+            // program that the bootstrap's own glibc check did not see.
+            bool too_old = line.find("version `GLIBC") != std::string::npos &&
+                           line.find("not found") != std::string::npos;
+            if (too_old || line.find("error while loading shared libraries") != std::string::npos ||
                 line.find("Exec format error") != std::string::npos) {
                 reason += "; the program cannot run on the target: " + line;
+                if (too_old) {
+                    reason += "; build with TETHER_PORTABLE";
+                }
                 break;
             }
         }

@@ -1,6 +1,5 @@
 #include "parent/start_child.hpp"
 
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,24 +10,6 @@
 #include "core/log.hpp"
 
 namespace tether::detail {
-
-Account this_account() {
-    // getpwuid_r: starts run on several threads at once (start_all).
-    Account account;
-    std::vector<char> buffer(16384);
-    passwd entry{};
-    passwd* found = nullptr;
-    if (::getpwuid_r(::geteuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
-        found != nullptr) {
-        account.name = found->pw_name;
-        account.home = found->pw_dir;
-    }
-    if (account.home.empty()) {
-        const char* home = std::getenv("HOME");
-        account.home = home ? home : "/";
-    }
-    return account;
-}
 
 std::string default_remote_name() {
     char host[256] = {0};

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "core/account.hpp"
 #include "core/router_core.hpp"
 #include "parent/command.hpp"
 #include "parent/connection.hpp"
@@ -36,14 +37,6 @@ Context start_child(RouterCore& core, const ChildSpec& spec, const Spawn& spawn)
 // stream under a full terminal, else on stderr). Blocks like start_child.
 Context start_bootstrapped(RouterCore& core, const ChildSpec& spec, Command command,
                            BootstrapPlan plan, std::shared_ptr<PasswordDialog> dialog);
-
-// This process's user as the password database has it (HOME if it has no
-// home there); thread-safe.
-struct Account {
-    std::string name;
-    std::string home;
-};
-Account this_account();
 
 // The default remote name: tether:<user>@<host>:<pid>.
 std::string default_remote_name();

@@ -17,6 +17,7 @@ packages=(
     libboost1.81-dev        # Asio and Process (the default libboost-dev is 1.74)
     libcereal-dev libspdlog-dev libfmt-dev
     libssh-dev              # SSH contexts (headers; libssh-4 is loaded at run time)
+    zlib1g-dev              # compressed uploads (and libz.a for portable images)
     sudo passwd util-linux  # sudo and su (the demo's sudo target); useradd, su
 )
 test_packages=(
@@ -26,6 +27,7 @@ test_packages=(
     openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
     python3-mitogen         # bench_compare_smoke runs bench/mitogen_bench.py
     graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
+    debootstrap busybox-static  # the portable tests' Debian 11 and busybox-only roots
 )
 bench_packages=(libbenchmark-dev)
 

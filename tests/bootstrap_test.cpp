@@ -17,6 +17,7 @@
 #include "parent/password_dialog.hpp"
 #include "parent/sha256.hpp"
 #include "support/harness.hpp"
+#include "support/sshd.hpp"  // tt::run
 
 using namespace std::chrono_literals;
 using tether::detail::PasswordDialog;
@@ -161,7 +162,8 @@ namespace {
 struct FakeProgram {
     std::string text = "#!/bin/sh\nprintf '%s\\n' \"$TETHER_BOOT_MARKER\"\n";
     tether::detail::ProgramImage image;
-    FakeProgram() {
+    explicit FakeProgram(std::string comment = "") {
+        text += comment;
         image.data = reinterpret_cast<const unsigned char*>(text.data());
         image.size = text.size();
         image.sha256 = tether::detail::sha256_hex(text.data(), text.size());
@@ -248,8 +250,8 @@ TEST_F(BootstrapRun, ShipsOnceThenReuses) {
     ::close(p[0]);
     ::close(p[1]);
     EXPECT_EQ(first.output, "tether-0123456789abcdef START\ntether-0123456789abcdef SEND " +
-                                std::to_string(program_.text.size()) +
-                                "\ntether-0123456789abcdef GOT\ntether-0123456789abcdef RUN\n");
+                                program_.image.sha256 +
+                                " raw\ntether-0123456789abcdef GOT\ntether-0123456789abcdef RUN\n");
     EXPECT_TRUE(std::filesystem::is_regular_file(cached_file()));
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     Outcome second = run(null);
@@ -257,6 +259,94 @@ TEST_F(BootstrapRun, ShipsOnceThenReuses) {
     EXPECT_EQ(second.output,
               "tether-0123456789abcdef START\ntether-0123456789abcdef HAVE\n"
               "tether-0123456789abcdef RUN\n");
+}
+
+namespace {
+
+const std::string kMark = "tether-0123456789abcdef ";
+
+// Writes `bytes` to a pipe's other end once the script asked for them.
+struct Feed {
+    int pipe[2] = {-1, -1};
+    Feed() { EXPECT_EQ(::pipe2(pipe, O_CLOEXEC), 0); }
+    ~Feed() {
+        ::close(pipe[0]);
+        ::close(pipe[1]);
+    }
+    std::function<void()> of(const std::string& bytes) {
+        return [this, bytes] {
+            ASSERT_EQ(::write(pipe[1], bytes.data(), bytes.size()),
+                      static_cast<ssize_t>(bytes.size()));
+        };
+    }
+};
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_F(BootstrapRun, ShipsGzippedWhenOfferedAndTheTargetHasGzip) {
+    plan_.compress = true;
+    const std::vector<unsigned char>& gz = program_.image.gzipped();
+    std::string upload = std::to_string(gz.size()) + "\n" + std::string(gz.begin(), gz.end());
+    Feed feed;
+    Outcome first = run(feed.pipe[0], feed.of(upload));
+    EXPECT_EQ(first.output, kMark + "START\n" + kMark + "SEND " + program_.image.sha256 +
+                                " gzip\n" + kMark + "GOT\n" + kMark + "RUN\n");
+    EXPECT_EQ(file_text(cached_file()), program_.text);
+}
+
+TEST_F(BootstrapRun, AnOldGlibcGetsThePortableImageOrAClearRefusal) {
+    // This machine's glibc, as the script reads it ("glibc 2.36").
+    std::string have = tt::run("getconf GNU_LIBC_VERSION");
+    ASSERT_TRUE(have.starts_with("glibc ")) << have;
+    have = have.substr(6, have.size() - 7);
+    program_.image.interpreter = "/bin/sh";  // a loader that is there
+    program_.image.glibc = "999.1";
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    Outcome refused = run(null);
+    EXPECT_TRUE(tt::contains(refused.output, kMark + "FAIL exec: the target's glibc " + have +
+                                                 " is older than this program needs (999.1); "
+                                                 "build with TETHER_PORTABLE\n"))
+        << refused.output;
+    EXPECT_FALSE(std::filesystem::exists(cached_file()));
+
+    // With a portable build at hand, that one is asked for, stored and run,
+    // and found in the cache the next time.
+    FakeProgram portable("# the portable build\n");
+    plan_.portable = &portable.image;
+    Feed feed;
+    Outcome first = run(feed.pipe[0], feed.of(portable.text));
+    EXPECT_EQ(first.output, kMark + "START\n" + kMark + "SEND " + portable.image.sha256 + " raw\n" +
+                                kMark + "GOT\n" + kMark + "RUN\n");
+    EXPECT_EQ(file_text(cache_ + "/tether/" + portable.image.sha256), portable.text);
+    EXPECT_FALSE(std::filesystem::exists(cached_file()));
+    Outcome second = run(null);
+    EXPECT_EQ(second.output, kMark + "START\n" + kMark + "HAVE\n" + kMark + "RUN\n");
+
+    // A glibc new enough, and no portable build cached: the program itself.
+    program_.image.glibc = "2.0";
+    plan_.portable = nullptr;
+    Feed feed_self;
+    Outcome self = run(feed_self.pipe[0], feed_self.of(program_.text));
+    EXPECT_TRUE(tt::contains(self.output, "SEND " + program_.image.sha256 + " raw")) << self.output;
+    ::close(null);
+}
+
+TEST_F(BootstrapRun, ATargetWithoutTheLoaderIsRefused) {
+    program_.image.interpreter = "/nonexistent/ld-linux-x86-64.so.2";
+    program_.image.glibc = "2.34";
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    Outcome refused = run(null);
+    ::close(null);
+    EXPECT_TRUE(tt::contains(refused.output,
+                             kMark + "FAIL exec: the target has no glibc (no "
+                                     "/nonexistent/ld-linux-x86-64.so.2); this program needs "
+                                     "glibc 2.34; build with TETHER_PORTABLE\n"))
+        << refused.output;
 }
 
 TEST_F(BootstrapRun, ACachedProgramOrDirectoryOthersCouldChangeIsRefused) {

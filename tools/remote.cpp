@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,6 +17,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "core/account.hpp"
 #include "parent/sha256.hpp"
 #include "tether/export.hpp"
 
@@ -185,11 +185,7 @@ std::string find_program(const std::string& name) {
 
 ContextInfo context_info() {
     ContextInfo info;
-    if (const passwd* pw = ::getpwuid(::geteuid())) {
-        info.user = pw->pw_name;
-    } else {
-        info.user = std::to_string(::geteuid());
-    }
+    info.user = detail::this_account().name;  // no NSS in a static (portable) child
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     info.host = host;

@@ -36,6 +36,7 @@ std::vector<std::string> seeds() {
         "[tether-sudo] password:",
         "[tether-sudo] password: \nSorry, try again.\n[tether-sudo] password:",
         m + "SEND 123456\n" + m + "GOT\n",
+        m + "SEND 0123abcd gzip\n" + m + "SEND 0123abcd raw extra\n",
         "banner without newline" + m + "FAIL exec: cannot run: not found\r\n",
         m + "FAIL nocolon\n" + m + "FAIL x:\n",
         "[sudo: [tether-sudo] password:] Password:",

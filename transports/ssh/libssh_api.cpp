@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/account.hpp"
 #include "core/log.hpp"
 #include "tether/errors.hpp"
 
@@ -23,6 +24,14 @@ void forward_log(int priority, const char* function, const char* buffer, void*) 
 }
 
 LibSsh load() {
+    if (statically_linked()) {
+        // glibc's dlopen from a static program loads a second C library
+        // beside the static one; libssh crashes in it.
+        throw Error(
+            "ssh: this context runs the portable (static) build of the program, which cannot "
+            "load libssh; open SSH connections from the master or from a context that runs the "
+            "dynamically linked program");
+    }
     void* handle = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
         const char* why = ::dlerror();

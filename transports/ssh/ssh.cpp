@@ -68,6 +68,7 @@ struct Method<SshOptions> {
 
     static Context start_here(Router& router, SshOptions& options, const std::string& name) {
         BootstrapPlan plan = plan_bootstrap(options.connect_timeout, options.env);
+        plan.compress = true;  // across a network: bytes cost more than gzip's time
         SshTarget target = target_for(options, plan, name);
         ChildSpec spec{kind, name, options.remote_name, options.connect_timeout, options.debug};
         RouterCore& core = router.core();
