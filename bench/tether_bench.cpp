@@ -854,12 +854,42 @@ int serve_sshd() {
     return 0;
 }
 
+// --ssh-first: one SSH start into an empty cache, the first of this process
+// (so it pays for reading, stripping, hashing and compressing the image, as
+// a `tether` command does), then a call and shutdown; prints the ms of each.
+int run_ssh_first() {
+    const std::string user = ssh_bench_user();
+    if (user.empty()) {
+        fail("--ssh-first needs root, sshd and TETHER_BENCH_SSH_USER (bench/run sets it)");
+    }
+    SshTarget sshd = ssh_target();
+    std::string cache = fresh_cache(user, 0);
+    tether::Broker broker;
+    tether::Router router(broker);
+    auto t0 = Clock::now();
+    tether::Context ctx = router.ssh({.hostname = sshd.address,
+                                      .port = sshd.port,
+                                      .username = user,
+                                      .identity_file = sshd.client_key,
+                                      .known_hosts_file = sshd.known_hosts,
+                                      .use_agent = false,
+                                      .env = {{"XDG_CACHE_HOME", cache}}});
+    double start_ms = seconds_since(t0) * 1e3;
+    check(ctx.call(add, 1, 2) == 3, "ssh first start: add(1, 2)");
+    ctx.shutdown(true);
+    broker.shutdown();
+    std::filesystem::remove_all(cache);
+    std::cout << "{\"ssh_first_start_ms\": " << num(start_ms)
+              << ", \"ssh_true_ms\": " << num(ssh_true_ms(sshd, user)) << "}\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     tether::init(argc, argv);
     Config cfg;
-    bool floors = false, sshd = false;
+    bool floors = false, sshd = false, ssh_first = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--quick") {
@@ -868,12 +898,15 @@ int main(int argc, char** argv) {
             floors = true;
         } else if (a == "--sshd") {
             sshd = true;
+        } else if (a == "--ssh-first") {
+            ssh_first = true;
         } else if (a == "-h" || a == "--help") {
-            std::cout << "usage: " << argv[0] << " [--quick] [--floors | --sshd]\n"
+            std::cout << "usage: " << argv[0] << " [--quick] [--floors | --sshd | --ssh-first]\n"
                       << "Prints one JSON object of tether timings and machine floors.\n"
                       << "  --floors  only the machine's floors\n"
                       << "  --sshd    start a throwaway sshd, print where it is, serve until "
-                         "stdin closes\n";
+                         "stdin closes\n"
+                      << "  --ssh-first  one SSH start into an empty cache, as a new process\n";
             return 0;
         } else {
             std::cerr << "tether_bench: unknown argument '" << a << "' (try --help)\n";
@@ -883,6 +916,9 @@ int main(int argc, char** argv) {
     try {
         if (sshd) {
             return serve_sshd();
+        }
+        if (ssh_first) {
+            return run_ssh_first();
         }
         return floors ? run_floors(cfg) : run(cfg);
     } catch (const std::exception& e) {

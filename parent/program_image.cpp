@@ -6,9 +6,6 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -125,17 +122,32 @@ bool ProgramImage::gzip_ready() const noexcept {
 }
 
 void ProgramImage::gzip_in_background(std::function<void()> then) const {
-    // One thread for the process: images are compressed once each. Joined
-    // at exit, after any compression under way.
-    static boost::asio::thread_pool worker(1);
-    boost::asio::post(worker, [this, then = std::move(then)] {
+    std::unique_lock lock(gzip_mutex_);
+    if (gzip_done_) {
+        lock.unlock();
+        then();
+        return;
+    }
+    gzip_waiters_.push_back(std::move(then));
+    if (gzip_worker_.valid()) {
+        return;  // under way: `then` is called with the others
+    }
+    gzip_worker_ = std::async(std::launch::async, [this] {
         try {
             gzipped();
         } catch (const std::exception& e) {
             TETHER_LOG(LogLevel::error, "tether.bootstrap",
                        "cannot compress the program: ", e.what());
         }
-        then();
+        std::vector<std::function<void()>> waiters;
+        {
+            std::lock_guard done(gzip_mutex_);
+            gzip_done_ = true;
+            waiters.swap(gzip_waiters_);
+        }
+        for (auto& waiter : waiters) {
+            waiter();
+        }
     });
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,8 +26,9 @@ class ProgramImage {
     // third of a second for 7 MB, so never on the broker thread).
     const std::vector<unsigned char>& gzipped() const;
     bool gzip_ready() const noexcept;
-    // Makes the gzip member on a worker thread of its own, then calls `then`
-    // there.
+    // Makes the gzip member on a thread of its own that ends when it is made
+    // (or at once if it is), then calls `then` there; a failure to make it
+    // is logged, and `then` finds gzip_ready() false.
     void gzip_in_background(std::function<void()> then) const;
 
     // The stripped copy `data` points into, when the image had debug sections.
@@ -36,6 +38,10 @@ class ProgramImage {
     mutable std::once_flag gzip_once_;
     mutable std::vector<unsigned char> gzip_;
     mutable std::atomic<bool> gzip_ready_{false};
+    mutable std::mutex gzip_mutex_;
+    mutable std::vector<std::function<void()>> gzip_waiters_;
+    mutable bool gzip_done_ = false;         // made or failed
+    mutable std::future<void> gzip_worker_;  // joined when the image goes
 };
 
 // Any thread. The first call maps /proc/self/exe, drops its debug sections

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "parent/program_image.hpp"
 #include "support/functions.hpp"
 #include "support/harness.hpp"
 #include "support/helper_master.hpp"
@@ -121,9 +122,17 @@ TEST_F(Ssh, TheProgramIsShippedOnceThenReusedFromTheCache) {
     tether::Context first = master.router.ssh(options);
     tether::Context second = master.router.ssh(options);
     tether::set_log_level("info");
-    std::uintmax_t size = std::filesystem::file_size("/proc/self/exe");
-    EXPECT_EQ(log.count("the program runs (sent " + std::to_string(size) + " bytes)"), 1u)
+    // Sent gzipped: its length on a line, then the gzip member.
+    const tether::detail::ProgramImage& image = tether::detail::this_program();
+    ASSERT_TRUE(image.gzip_ready());
+    std::size_t gzipped = image.gzipped().size();
+    std::size_t sent = std::to_string(gzipped).size() + 1 + gzipped;
+    EXPECT_LT(gzipped, image.size);
+    EXPECT_EQ(log.count("the program runs (sent " + std::to_string(sent) + " bytes)"), 1u)
         << log.text();
+    // Stored as it is, under its own SHA-256.
+    EXPECT_EQ(tt::run("sha256sum " + cache + "/tether/" + image.sha256).substr(0, 64),
+              image.sha256);
     EXPECT_EQ(log.count("the program runs (cached)"), 1u) << log.text();
     EXPECT_NE(first.call(tt::pid), second.call(tt::pid));
     first.shutdown(true);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "parent/program_image.hpp"
 #include "support/functions.hpp"
 #include "support/harness.hpp"
 #include "support/helper_master.hpp"
@@ -236,14 +237,15 @@ TEST_F(Cache, TheSecondStartReusesTheCachedProgram) {
     tether::Context first = master.router.sudo(options);
     tether::Context second = master.router.sudo(options);
     tether::set_log_level("info");
-    std::uintmax_t size = std::filesystem::file_size("/proc/self/exe");
-    EXPECT_EQ(log.count("the program runs (sent " + std::to_string(size) + " bytes)"), 1u)
+    // What is shipped: this program without its debug sections, as it is.
+    const tether::detail::ProgramImage& image = tether::detail::this_program();
+    EXPECT_EQ(log.count("the program runs (sent " + std::to_string(image.size) + " bytes)"), 1u)
         << log.text();
     EXPECT_EQ(log.count("the program runs (cached)"), 1u) << log.text();
     // One file, named by the SHA-256 the target's own sha256sum computes.
-    std::string sum = run("sha256sum /proc/" + std::to_string(::getpid()) + "/exe");
-    std::string expected = cache + "/tether/" + sum.substr(0, 64);
+    std::string expected = cache + "/tether/" + image.sha256;
     EXPECT_TRUE(std::filesystem::is_regular_file(expected)) << expected;
+    EXPECT_EQ(run("sha256sum " + expected).substr(0, 64), image.sha256);
     std::size_t files = 0;
     for ([[maybe_unused]] const auto& entry :
          std::filesystem::directory_iterator(cache + "/tether")) {
