@@ -539,6 +539,7 @@ int run(const Config& cfg) {
     long child_rss_after_payload = 0;
     Stats child_rss_fresh;
     StartResult start;
+    StartResult fork_start;
     StartResult sudo_start;
     const std::string sudo_user = sudo_bench_user();
     SshBench ssh;
@@ -565,6 +566,9 @@ int run(const Config& cfg) {
 
             start = bench_start(
                 "local start", cfg.local_starts, [&] { return router.local(); }, spawn_true_ms);
+            // The first round, left out, also starts the router's fork server.
+            fork_start = bench_start(
+                "fork start", cfg.local_starts, [&] { return router.fork(); }, spawn_true_ms);
             if (!sudo_user.empty()) {
                 // The program is cached for `sudo_user` after the first round.
                 sudo_start = bench_start(
@@ -618,6 +622,13 @@ int run(const Config& cfg) {
                                   .stats("first_call", stats_of(start.first_call_ms))
                                   .stats("shutdown_wait", stats_of(start.shutdown_ms))
                                   .render(2));
+    out.raw("fork_start_ms", JsonObject()
+                                 .str("what", "router.fork() + first add() + shutdown(wait=true)")
+                                 .stats("total", stats_of(fork_start.total_ms))
+                                 .stats("fork", stats_of(fork_start.start_ms))
+                                 .stats("first_call", stats_of(fork_start.first_call_ms))
+                                 .stats("shutdown_wait", stats_of(fork_start.shutdown_ms))
+                                 .render(2));
     if (sudo_user.empty()) {
         out.str("sudo_start_ms", "skipped: needs root and /usr/bin/sudo");
     } else {
@@ -748,6 +759,7 @@ int run(const Config& cfg) {
     // bench/mitogen_bench.py's): medians.
     JsonObject figures;
     figures.number("local_start_ms", stats_of(ready_ms(start)).median);
+    figures.number("fork_start_ms", stats_of(ready_ms(fork_start)).median);
     if (!sudo_user.empty()) {
         figures.number("sudo_start_ms", stats_of(ready_ms(sudo_start)).median);
     }
