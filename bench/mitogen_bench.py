@@ -243,6 +243,9 @@ def run(cfg):
     try:
         start_ms, _ = bench_start(cfg.local_starts, router.local)
         record('local_start_ms', start_ms)
+        # Mitogen's fork() forks this (master) process itself.
+        fork_ms, _ = bench_start(cfg.local_starts, router.fork)
+        record('fork_start_ms', fork_ms)
 
         if os.geteuid() == 0 and os.access('/usr/bin/sudo', os.X_OK):
             sudo_ms, _ = bench_start(cfg.sudo_starts,

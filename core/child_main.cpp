@@ -17,6 +17,7 @@
 
 #include "core/child_env.hpp"
 #include "core/dispatcher.hpp"
+#include "core/fork_server.hpp"
 #include "core/line_reader.hpp"
 #include "core/log.hpp"
 #include "core/protocol.hpp"
@@ -214,6 +215,9 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
 }  // namespace
 
 std::optional<int> serve_if_child(int argc, char** argv) {
+    // A fork server never returns from here; the children it forks do, as
+    // children.
+    serve_if_fork_server();
     ChildEnv env = take_child_env();
     if (!env.is_child) {
         return std::nullopt;

@@ -55,6 +55,10 @@ TEST(CliTargets, EveryMethodAndChains) {
     EXPECT_EQ(v6.host, "::1");
     EXPECT_EQ(v6.spec(), "ssh:[::1]:22");
     EXPECT_FALSE(cli::parse_target("ssh:h").hops[0].port.has_value());
+    cli::Target forks = cli::parse_target("fork/fork");
+    ASSERT_EQ(forks.hops.size(), 2u);
+    EXPECT_EQ(forks.hops[1].method, cli::Method::fork);
+    EXPECT_EQ(forks.prefix(2), "fork/fork");
 }
 
 TEST(CliTargets, BadSyntaxSaysWhatIsWrongAndWhatIsExpected) {
@@ -291,6 +295,18 @@ TEST(CliLocal, ExecStreamsEachTargetsLinesWithItsNameThenASummary) {
                          "test \"$(cat /proc/$PPID/comm)\" = x || exit 7"});
     EXPECT_EQ(f.status, 1) << show(f);
     EXPECT_EQ(count(f.err, "failed      exit 7"), 2u) << show(f);
+}
+
+TEST(CliLocal, ExecInForkedTargets) {
+    ToolResult r = tool({"exec", "fork,fork/fork,local/fork", "--", "sh", "-c", "echo $PPID"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    for (std::string name : {"fork", "fork/fork", "local/fork"}) {
+        EXPECT_TRUE(tt::contains(r.out, name + ": ")) << show(r);
+    }
+    EXPECT_TRUE(tt::contains(r.err, "3 targets: 3 ok, 0 failed, 0 unreachable")) << show(r);
+    ToolResult bad = tool({"exec", "fork:x", "--", "true"});
+    EXPECT_EQ(bad.status, 2) << show(bad);
+    EXPECT_TRUE(tt::contains(bad.err, "'fork' takes nothing after it")) << show(bad);
 }
 
 TEST(CliLocal, JsonGivesOneObjectPerTarget) {

@@ -134,6 +134,16 @@ TEST(OptionsWire, SshOptionsRoundTripEveryField) {
                                          .env = {{"A", "1"}}});
 }
 
+TEST(OptionsWire, ForkOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::ForkOptions{.name = "n",
+                                          .remote_name = "r",
+                                          .connect_timeout = 1234ms,
+                                          .via = master.router.myself(),
+                                          .debug = true,
+                                          .env = {{"A", "1"}}});
+}
+
 // Every registered method has a round-trip test above.
-static_assert(std::variant_size_v<tether::ContextOptions> == 4,
+static_assert(std::variant_size_v<tether::ContextOptions> == 5,
               "a new method: add its OptionsWire round-trip test");

@@ -36,6 +36,8 @@ ContextOptions Connector::options_for(const Hop& hop) const {
                 .name = hop.alias.empty() ? std::string() : "ssh." + hop.alias,
                 .connect_timeout = settings_.connect_timeout,
             };
+        case Method::fork:
+            return ForkOptions{.connect_timeout = settings_.connect_timeout};
     }
     throw std::logic_error("unknown method");
 }

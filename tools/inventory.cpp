@@ -173,8 +173,8 @@ namespace {
 Target resolve_one(const std::string& text, const Inventory& inventory) {
     std::string spec;
     for (const std::string& hop : split(text, '/')) {
-        bool bare =
-            hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" && hop != "su";
+        bool bare = hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" &&
+                    hop != "su" && hop != "fork";
         if (bare && !inventory.host(hop)) {
             throw UsageError("unknown target syntax '" + text + "': '" + hop +
                              "' is neither a method nor an inventory host (expected " +

@@ -5,7 +5,7 @@
 namespace tether::cli {
 
 const char* const kTargetSyntax =
-    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], @GROUP or an inventory host, "
+    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], fork, @GROUP or an inventory host, "
     "hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
 
 namespace {
@@ -94,6 +94,12 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
     if (method == "ssh") {
         return parse_ssh(whole, rest);
     }
+    if (method == "fork") {
+        if (colon != std::string_view::npos) {
+            bad(whole, "'fork' takes nothing after it");
+        }
+        return Hop{.method = Method::fork};
+    }
     bad(whole, text.empty() ? "an empty hop" : "no method '" + std::string(method) + "'");
 }
 
@@ -121,6 +127,8 @@ std::string Hop::spec() const {
             }
             return s;
         }
+        case Method::fork:
+            return "fork";
     }
     return "?";
 }

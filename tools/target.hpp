@@ -1,6 +1,6 @@
 // What `tether` is pointed at: a target is a chain of hops, each one way of
 // starting a context from the previous one (or from the tool itself), written
-// `local`, `sudo:USER`, `su:USER` or `ssh:[USER@]HOST[:PORT]` and joined by
+// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]` or `fork` and joined by
 // `/`, e.g. `ssh:deploy@web1/sudo:root`. Values.
 #pragma once
 
@@ -18,7 +18,7 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-enum class Method { local, sudo, su, ssh };
+enum class Method { local, sudo, su, ssh, fork };
 
 struct Hop {
     Method method = Method::local;

@@ -119,4 +119,19 @@ struct SshOptions {
     std::map<std::string, std::string> env = {};
 };
 
+// This program forked, cheaply, here or inside `via`: a child of this
+// router's fork server, a copy of the program started once (at the first
+// fork) before any thread existed in it. The child has what the program had
+// after its static initialization and nothing else: not the state of the
+// process that asked for it. Its environment is the fork server's (this
+// process's when the server started) plus `env`.
+struct ForkOptions {
+    std::string name = {};         // default fork.<pid>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
 }  // namespace tether

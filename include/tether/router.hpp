@@ -22,7 +22,7 @@ namespace tether {
 // The options of any method, for start and start_all. Each alternative is a
 // method's registration: its transports/ file defines how it starts
 // (parent/method.hpp), and `via`, default names and start_all follow.
-using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions>;
+using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions, ForkOptions>;
 
 // One context start_all started, or why it could not.
 struct StartResult {
@@ -76,6 +76,12 @@ class Router {
     // key (with its fingerprint and the known_hosts file), failed
     // authentication (with every method tried), or a failed bootstrap.
     Context ssh(SshOptions options);
+
+    // This program forked from a pristine copy of itself (the router's fork
+    // server, started at the first fork), here or inside `options.via`:
+    // a start costs a fork and the handshake, not a program start. Named
+    // fork.<pid>. Blocks and throws as local().
+    Context fork(ForkOptions options = {});
 
     // Starts a context by the method whose options `options` holds: the same
     // as calling that method's factory (local, sudo, su, ssh) with them.
