@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include "support/harness.hpp"
 #include "support/namespaces.hpp"
@@ -130,4 +131,38 @@ TEST_F(Setns, AMissingNamespaceOrProcessGivesNsentersWords) {
     EXPECT_TRUE(tt::contains(failure, "nsenter: ")) << failure;
     failure = connect_failure([&] { master_.router.setns({}); });
     EXPECT_TRUE(tt::contains(failure, "exactly one of pid")) << failure;
+}
+
+// The CLI's target syntax reaches the same method: a named namespace, alone
+// and behind a local hop.
+TEST_F(Setns, TheToolExecsThroughSetnsNet) {
+    const std::string a = "tt-c" + tag_.substr(0, 6), b = "tt-d" + tag_.substr(0, 6);
+    tt::NamedNetns ns("tt-setns-cli-" + tag_, a, b);
+    std::string target = "setns:net=tt-setns-cli-" + tag_;
+    std::string command = std::string(TT_TETHER_TOOL) + " exec " + target + ",local/" + target +
+                          " -- cat /proc/net/dev 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    std::string out;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+        out.append(buffer, n);
+    }
+    EXPECT_EQ(::pclose(pipe), 0) << out;
+    // /proc/net/dev's lines, each prefixed with its target's name.
+    auto has_line = [&out](const std::string& prefix, const std::string& text) {
+        std::istringstream lines(out);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.starts_with(prefix + ": ") && tt::contains(line, text)) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (const std::string& prefix : {target, "local/" + target}) {
+        EXPECT_TRUE(has_line(prefix, " lo:")) << out;
+        EXPECT_TRUE(has_line(prefix, a + ":")) << out;
+        EXPECT_TRUE(has_line(prefix, b + ":")) << out;
+        EXPECT_FALSE(has_line(prefix, "eth0:")) << out;
+    }
 }
