@@ -28,6 +28,7 @@ test_packages=(
     python3-mitogen         # bench_compare_smoke runs bench/mitogen_bench.py
     graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
     debootstrap busybox-static  # the portable tests' Debian 11 and busybox-only roots
+    podman                  # the podman method's tests run the real podman (nsenter: util-linux)
 )
 bench_packages=(libbenchmark-dev)
 

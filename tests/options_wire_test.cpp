@@ -144,6 +144,75 @@ TEST(OptionsWire, ForkOptionsRoundTripEveryField) {
                                           .env = {{"A", "1"}}});
 }
 
+TEST(OptionsWire, DockerOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::DockerOptions{.container = "c",
+                                            .image = "i",
+                                            .username = "u",
+                                            .docker_path = "/opt/docker",
+                                            .name = "n",
+                                            .remote_name = "r",
+                                            .connect_timeout = 1234ms,
+                                            .via = master.router.myself(),
+                                            .debug = true,
+                                            .env = {{"A", "1"}}});
+}
+
+TEST(OptionsWire, PodmanOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::PodmanOptions{.container = "c",
+                                            .username = "u",
+                                            .podman_path = "/opt/podman",
+                                            .name = "n",
+                                            .remote_name = "r",
+                                            .connect_timeout = 1234ms,
+                                            .via = master.router.myself(),
+                                            .debug = true,
+                                            .env = {{"A", "1"}}});
+}
+
+TEST(OptionsWire, LxcOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::LxcOptions{.container = "c",
+                                         .lxc_path = "/opt/lxc",
+                                         .name = "n",
+                                         .remote_name = "r",
+                                         .connect_timeout = 1234ms,
+                                         .via = master.router.myself(),
+                                         .debug = true,
+                                         .env = {{"A", "1"}}});
+}
+
+TEST(OptionsWire, KubectlOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::KubectlOptions{.pod = "p",
+                                             .container = "c",
+                                             .kube_namespace = "ns",
+                                             .kube_context = "ctx",
+                                             .kubectl_path = "/opt/kubectl",
+                                             .kubectl_args = {"--kubeconfig", "/k"},
+                                             .name = "n",
+                                             .remote_name = "r",
+                                             .connect_timeout = 1234ms,
+                                             .via = master.router.myself(),
+                                             .debug = true,
+                                             .env = {{"A", "1"}}});
+}
+
+TEST(OptionsWire, SetnsOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::SetnsOptions{.pid = 42,
+                                           .net = "blue",
+                                           .username = "u",
+                                           .nsenter_path = "/opt/nsenter",
+                                           .name = "n",
+                                           .remote_name = "r",
+                                           .connect_timeout = 1234ms,
+                                           .via = master.router.myself(),
+                                           .debug = true,
+                                           .env = {{"A", "1"}}});
+}
+
 // Every registered method has a round-trip test above.
-static_assert(std::variant_size_v<tether::ContextOptions> == 5,
+static_assert(std::variant_size_v<tether::ContextOptions> == 10,
               "a new method: add its OptionsWire round-trip test");

@@ -38,6 +38,23 @@ ContextOptions Connector::options_for(const Hop& hop) const {
             };
         case Method::fork:
             return ForkOptions{.connect_timeout = settings_.connect_timeout};
+        case Method::docker:
+            return DockerOptions{.container = hop.container,
+                                 .connect_timeout = settings_.connect_timeout};
+        case Method::podman:
+            return PodmanOptions{.container = hop.container,
+                                 .connect_timeout = settings_.connect_timeout};
+        case Method::lxc:
+            return LxcOptions{.container = hop.container,
+                              .connect_timeout = settings_.connect_timeout};
+        case Method::kubectl:
+            return KubectlOptions{.pod = hop.pod,
+                                  .container = hop.container,
+                                  .kube_namespace = hop.kube_namespace,
+                                  .connect_timeout = settings_.connect_timeout};
+        case Method::setns:
+            return SetnsOptions{
+                .pid = hop.pid, .net = hop.netns, .connect_timeout = settings_.connect_timeout};
     }
     throw std::logic_error("unknown method");
 }

@@ -172,7 +172,7 @@ namespace {
 // ssh hops take their inventory host's options.
 Target resolve_one(const std::string& text, const Inventory& inventory) {
     std::string spec;
-    for (const std::string& hop : split(text, '/')) {
+    for (const std::string& hop : split_hops(text)) {
         bool bare = hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" &&
                     hop != "su" && hop != "fork";
         if (bare && !inventory.host(hop)) {

@@ -5,7 +5,9 @@
 namespace tether::cli {
 
 const char* const kTargetSyntax =
-    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], fork, @GROUP or an inventory host, "
+    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], fork, docker:CONTAINER, "
+    "podman:CONTAINER, lxc:CONTAINER, kubectl:[NAMESPACE/]POD[:CONTAINER], setns:pid=PID, "
+    "setns:net=NAME, @GROUP or an inventory host, "
     "hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
 
 namespace {
@@ -73,6 +75,45 @@ Hop parse_ssh(std::string_view whole, std::string_view rest) {
     return hop;
 }
 
+// A container, pod or namespace name: what valid_name allows, but no ':'.
+std::string parse_plain_name(std::string_view whole, std::string_view text, const char* what) {
+    if (!valid_name(text) || text.find(':') != std::string_view::npos) {
+        bad(whole, text.empty() ? std::string("no ") + what
+                                : "'" + std::string(text) + "' is not a " + what);
+    }
+    return std::string(text);
+}
+
+Hop parse_kubectl(std::string_view whole, std::string_view rest) {
+    Hop hop{.method = Method::kubectl};
+    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+        hop.kube_namespace = parse_plain_name(whole, rest.substr(0, slash), "namespace");
+        rest.remove_prefix(slash + 1);
+    }
+    auto colon = rest.find(':');
+    hop.pod = parse_plain_name(whole, rest.substr(0, colon), "pod");
+    if (colon != std::string_view::npos) {
+        hop.container = parse_plain_name(whole, rest.substr(colon + 1), "container");
+    }
+    return hop;
+}
+
+Hop parse_setns(std::string_view whole, std::string_view rest) {
+    Hop hop{.method = Method::setns};
+    if (rest.substr(0, 4) == "pid=") {
+        std::string_view digits = rest.substr(4);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), hop.pid);
+        if (ec != std::errc{} || end != digits.data() + digits.size() || hop.pid < 1) {
+            bad(whole, "'" + std::string(digits) + "' is not a process id");
+        }
+    } else if (rest.substr(0, 4) == "net=") {
+        hop.netns = parse_plain_name(whole, rest.substr(4), "network namespace");
+    } else {
+        bad(whole, "setns takes pid=PID or net=NAME");
+    }
+    return hop;
+}
+
 Hop parse_hop(std::string_view whole, std::string_view text) {
     auto colon = text.find(':');
     std::string_view method = text.substr(0, colon);
@@ -99,6 +140,19 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
             bad(whole, "'fork' takes nothing after it");
         }
         return Hop{.method = Method::fork};
+    }
+    if (method == "docker" || method == "podman" || method == "lxc") {
+        Hop hop{.method = method == "docker"   ? Method::docker
+                          : method == "podman" ? Method::podman
+                                               : Method::lxc};
+        hop.container = parse_plain_name(whole, rest, "container");
+        return hop;
+    }
+    if (method == "kubectl") {
+        return parse_kubectl(whole, rest);
+    }
+    if (method == "setns") {
+        return parse_setns(whole, rest);
     }
     bad(whole, text.empty() ? "an empty hop" : "no method '" + std::string(method) + "'");
 }
@@ -129,6 +183,17 @@ std::string Hop::spec() const {
         }
         case Method::fork:
             return "fork";
+        case Method::docker:
+            return "docker:" + container;
+        case Method::podman:
+            return "podman:" + container;
+        case Method::lxc:
+            return "lxc:" + container;
+        case Method::kubectl:
+            return "kubectl:" + (kube_namespace.empty() ? "" : kube_namespace + "/") + pod +
+                   (container.empty() ? "" : ":" + container);
+        case Method::setns:
+            return pid > 0 ? "setns:pid=" + std::to_string(pid) : "setns:net=" + netns;
     }
     return "?";
 }
@@ -145,17 +210,51 @@ std::string Target::prefix(std::size_t n) const {
     return s;
 }
 
-Target parse_target(std::string_view spec) {
-    Target target{.name = std::string(spec)};
+std::vector<std::string> split_hops(std::string_view spec) {
+    // Every method name the syntax has or will have (issue 16), so that a
+    // pod is never mistaken for one.
+    static constexpr std::string_view kMethods[] = {"local",  "fork",   "sudo",    "su",
+                                                    "doas",   "chroot", "ssh",     "docker",
+                                                    "podman", "lxc",    "kubectl", "setns"};
+    auto starts_hop = [](std::string_view segment) {
+        std::string_view head = segment.substr(0, segment.find(':'));
+        for (std::string_view m : kMethods) {
+            if (head == m) {
+                return true;
+            }
+        }
+        return false;
+    };
+    std::vector<std::string> hops;
     std::string_view rest = spec;
     while (true) {
         auto slash = rest.find('/');
-        target.hops.push_back(parse_hop(spec, rest.substr(0, slash)));
-        target.hops.back().text = std::string(rest.substr(0, slash));
+        std::string hop(rest.substr(0, slash));
+        // `kubectl:NAMESPACE/POD...`: the pod's segment belongs to this hop.
+        if (slash != std::string_view::npos && hop.starts_with("kubectl:") &&
+            hop.find(':', 8) == std::string::npos) {
+            std::string_view next = rest.substr(slash + 1);
+            next = next.substr(0, next.find('/'));
+            if (!starts_hop(next)) {
+                hop += "/" + std::string(next);
+                rest.remove_prefix(slash + 1);
+                slash = rest.find('/');
+            }
+        }
+        hops.push_back(std::move(hop));
         if (slash == std::string_view::npos) {
             break;
         }
         rest.remove_prefix(slash + 1);
+    }
+    return hops;
+}
+
+Target parse_target(std::string_view spec) {
+    Target target{.name = std::string(spec)};
+    for (std::string& text : split_hops(spec)) {
+        target.hops.push_back(parse_hop(spec, text));
+        target.hops.back().text = std::move(text);
     }
     return target;
 }

@@ -1,7 +1,9 @@
 // What `tether` is pointed at: a target is a chain of hops, each one way of
 // starting a context from the previous one (or from the tool itself), written
-// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]` or `fork` and joined by
-// `/`, e.g. `ssh:deploy@web1/sudo:root`. Values.
+// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]`, `fork`, `docker:CONTAINER`,
+// `podman:CONTAINER`, `lxc:CONTAINER`, `kubectl:[NAMESPACE/]POD[:CONTAINER]`,
+// `setns:pid=PID` or `setns:net=NAME`, and joined by `/`, e.g.
+// `ssh:deploy@web1/sudo:root`. Values.
 #pragma once
 
 #include <optional>
@@ -18,7 +20,7 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-enum class Method { local, sudo, su, ssh, fork };
+enum class Method { local, sudo, su, ssh, fork, docker, podman, lxc, kubectl, setns };
 
 struct Hop {
     Method method = Method::local;
@@ -28,6 +30,13 @@ struct Hop {
     std::string identity_file = {};  // ssh: from the inventory
     std::string alias = {};          // ssh: the inventory name, when the host came from one
     std::string text = {};           // the hop as written (empty: built from the fields)
+    // docker, podman, lxc: the container; kubectl: the pod's container (empty:
+    // its default one).
+    std::string container = {};
+    std::string pod = {};             // kubectl
+    std::string kube_namespace = {};  // kubectl (empty: kubectl's default)
+    int pid = 0;                      // setns:pid=PID
+    std::string netns = {};           // setns:net=NAME
 
     // The hop as the target syntax writes it (`sudo:root`, `ssh:deploy@web1:2222`),
     // as the user wrote it when parsed: an inventory host keeps its name.
@@ -45,6 +54,11 @@ struct Target {
     // instance N > 1): the key under which those hops are shared. "" for 0.
     std::string prefix(std::size_t n) const;
 };
+
+// A target's hops as written, split at '/': a `kubectl:NAMESPACE` hop keeps
+// the segment after it (its pod) unless that segment starts with a method's
+// name (`kubectl:pod/sudo:root` is two hops, `kubectl:ns/pod` one).
+std::vector<std::string> split_hops(std::string_view spec);
 
 // One target written in the target syntax. Throws UsageError saying what is
 // wrong and what the syntax is.

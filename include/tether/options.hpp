@@ -134,4 +134,94 @@ struct ForkOptions {
     std::map<std::string, std::string> env = {};
 };
 
+// The common fields every method ends with, in shared/API.md's order, are
+// repeated in each struct below: options are flat aggregates (no base), so
+// designated initializers can name every field.
+
+// A Docker container, through the docker command:
+// `docker exec --interactive [--user=U] CONTAINER /bin/sh -c <bootstrap>`,
+// or, given an image instead, a fresh container that is removed when the
+// context ends: `docker run --interactive --rm [--user=U] IMAGE ...`. The
+// program is shipped into the container and cached there.
+struct DockerOptions {
+    std::string container = {};  // a running container; or
+    std::string image = {};      // an image to run (exactly one of the two)
+    std::string username = {};   // --user; empty: the container's user
+    std::string docker_path = "docker";
+    std::string name = {};         // default docker.<container or image>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// A Podman container:
+// `podman exec --interactive [--user=U] -- CONTAINER /bin/sh -c <bootstrap>`.
+struct PodmanOptions {
+    std::string container = {};  // required
+    std::string username = {};   // --user; empty: the container's user
+    std::string podman_path = "podman";
+    std::string name = {};         // default podman.<container>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// An LXD (or Incus, with lxc_path = "incus") container or virtual machine
+// through LXD's client: `lxc exec --mode=non-interactive CONTAINER --
+// /bin/sh -c <bootstrap>`. (Mitogen's `lxd`; classic LXC's lxc-attach is
+// not used.)
+struct LxcOptions {
+    std::string container = {};  // required
+    std::string lxc_path = "lxc";
+    std::string name = {};         // default lxc.<container>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// A container of a Kubernetes pod:
+// `kubectl [--context CTX] [-n NAMESPACE] [kubectl_args...] exec -i POD
+// [-c CONTAINER] -- /bin/sh -c <bootstrap>`.
+struct KubectlOptions {
+    std::string pod = {};        // required
+    std::string container = {};  // empty: the pod's default container
+    // -n (`namespace` is a C++ keyword); empty: the kubeconfig's namespace.
+    std::string kube_namespace = {};
+    std::string kube_context = {};  // --context; empty: the current context
+    std::string kubectl_path = "kubectl";
+    // More global flags, placed before `exec` (e.g. {"--kubeconfig", path}).
+    std::vector<std::string> kubectl_args = {};
+    std::string name = {};         // default kubectl.<pod>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// The namespaces of a running process, or a named network namespace,
+// entered through util-linux nsenter (run as root):
+// `nsenter --target PID --mount --uts --ipc --net --pid --root -- /bin/sh
+// -c <bootstrap>`, or `nsenter --net=/run/netns/NAME -- ...`. Exactly one of
+// pid and net.
+struct SetnsOptions {
+    int pid = 0;           // a process whose namespaces (and root) to enter; 0: none
+    std::string net = {};  // a network namespace under /run/netns (ip netns add)
+    // Run as this user, looked up in the target's /etc/passwd; empty: as root.
+    std::string username = {};
+    std::string nsenter_path = "nsenter";
+    std::string name = {};         // default setns.pid.<pid> or setns.net.<net>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
 }  // namespace tether

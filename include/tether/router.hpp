@@ -22,7 +22,9 @@ namespace tether {
 // The options of any method, for start and start_all. Each alternative is a
 // method's registration: its transports/ file defines how it starts
 // (parent/method.hpp), and `via`, default names and start_all follow.
-using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions, ForkOptions>;
+using ContextOptions =
+    std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions, ForkOptions, DockerOptions,
+                 PodmanOptions, LxcOptions, KubectlOptions, SetnsOptions>;
 
 // One context start_all started, or why it could not.
 struct StartResult {
@@ -82,6 +84,21 @@ class Router {
     // a start costs a fork and the handshake, not a program start. Named
     // fork.<pid>. Blocks and throws as local().
     Context fork(ForkOptions options = {});
+
+    // This program inside a container (docker, podman, LXD's lxc, a
+    // Kubernetes pod through kubectl), through the tool's exec and the shell
+    // bootstrap: shipped into the container once and cached there. Blocks
+    // until the context answers; throws ConnectError carrying the tool's own
+    // words ("Error: No such container: x").
+    Context docker(DockerOptions options);
+    Context podman(PodmanOptions options);
+    Context lxc(LxcOptions options);
+    Context kubectl(KubectlOptions options);
+
+    // This program inside the namespaces of a running process, or in a
+    // named network namespace, through nsenter (as root). Throws
+    // ConnectError as the container methods do.
+    Context setns(SetnsOptions options);
 
     // Starts a context by the method whose options `options` holds: the same
     // as calling that method's factory (local, sudo, su, ssh) with them.

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -106,9 +108,15 @@ Root busybox_root() {
         return {"", "/bin/busybox is missing (package busybox-static)"};
     }
     return cached("busybox", [](const std::string& tmp, const std::string& log) -> std::string {
-        for (const char* d : {"/bin", "/sbin", "/usr/bin", "/usr/sbin"}) {
+        for (const char* d : {"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/dev", "/tmp"}) {
             fs::create_directories(tmp + d);
         }
+        fs::permissions(tmp + "/tmp", fs::perms::all | fs::perms::sticky_bit);
+        // Every root has /dev/null; the bootstrap writes to it.
+        if (::mknod((tmp + "/dev/null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
+            return "cannot make /dev/null in the root: " + std::string(std::strerror(errno));
+        }
+        ::chmod((tmp + "/dev/null").c_str(), 0666);
         fs::copy_file("/bin/busybox", tmp + "/bin/busybox");
         // Inside the root, so that the links point at /bin/busybox there.
         std::string command = "chroot " + tmp + " /bin/busybox --install -s >" + log + " 2>&1";

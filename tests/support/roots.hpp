@@ -20,7 +20,8 @@ struct Root {
 // cannot be reached.
 Root bullseye_root();
 
-// /bin/busybox (from busybox-static) and a link per applet; nothing else.
+// /bin/busybox (from busybox-static), a link per applet, /dev/null and
+// /tmp; nothing else.
 Root busybox_root();
 
 // /proc mounted inside a root for as long as this lives (a `local` start
