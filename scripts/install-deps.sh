@@ -26,6 +26,7 @@ test_packages=(
     openssh-server openssh-client iproute2  # the tests' own sshd, ssh-keygen, namespaces
     python3-mitogen         # bench_compare_smoke runs bench/mitogen_bench.py
     graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
+    opendoas                # the doas tests run the real doas
 )
 bench_packages=(libbenchmark-dev)
 

@@ -5,8 +5,9 @@
 namespace tether::cli {
 
 const char* const kTargetSyntax =
-    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], @GROUP or an inventory host, "
-    "hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
+    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], doas:USER, chroot:PATH (to the end) or "
+    "chroot:[PATH], @GROUP or an inventory host, hops joined by '/' (ssh:deploy@web1/sudo:root), "
+    "targets by ','";
 
 namespace {
 
@@ -83,8 +84,10 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
         }
         return Hop{.method = Method::local};
     }
-    if (method == "sudo" || method == "su") {
-        Hop hop{.method = method == "sudo" ? Method::sudo : Method::su};
+    if (method == "sudo" || method == "su" || method == "doas") {
+        Hop hop{.method = method == "sudo" ? Method::sudo
+                          : method == "su" ? Method::su
+                                           : Method::doas};
         hop.user = colon == std::string_view::npos ? "root" : std::string(rest);
         if (!valid_name(hop.user) || hop.user.find(':') != std::string::npos) {
             bad(whole, "'" + hop.user + "' is not a user name");
@@ -95,6 +98,33 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
         return parse_ssh(whole, rest);
     }
     bad(whole, text.empty() ? "an empty hop" : "no method '" + std::string(method) + "'");
+}
+
+// A chroot hop at the start of `rest`: its path runs to the end, or is in
+// brackets and followed by the end or a '/'. Appends the hop and returns how
+// much of `rest` it used.
+std::size_t parse_chroot(std::string_view whole, std::string_view rest, std::vector<Hop>& hops) {
+    std::string_view path = rest.substr(7);
+    std::size_t used = rest.size();
+    if (!path.empty() && path.front() == '[') {
+        auto close = path.find(']');
+        if (close == std::string_view::npos) {
+            bad(whole, "unterminated '[' in the chroot path");
+        }
+        used = 7 + close + 1;
+        if (used != rest.size() && rest[used] != '/') {
+            bad(whole, "expected '/' or the end after ']'");
+        }
+        path = path.substr(1, close - 1);
+    }
+    if (path.empty() || path.front() == '-') {
+        bad(whole,
+            path.empty() ? "chroot needs a path" : "'" + std::string(path) + "' is not a path");
+    }
+    hops.push_back(Hop{.method = Method::chroot,
+                       .text = std::string(rest.substr(0, used)),
+                       .path = std::string(path)});
+    return used;
 }
 
 }  // namespace
@@ -110,6 +140,10 @@ std::string Hop::spec() const {
             return "sudo:" + user;
         case Method::su:
             return "su:" + user;
+        case Method::doas:
+            return "doas:" + user;
+        case Method::chroot:
+            return "chroot:[" + path + "]";
         case Method::ssh: {
             std::string s = "ssh:";
             if (!user.empty()) {
@@ -141,6 +175,14 @@ Target parse_target(std::string_view spec) {
     Target target{.name = std::string(spec)};
     std::string_view rest = spec;
     while (true) {
+        if (rest.substr(0, 7) == "chroot:") {
+            std::size_t used = parse_chroot(spec, rest, target.hops);
+            if (used == rest.size()) {
+                break;
+            }
+            rest.remove_prefix(used + 1);  // and the '/' after it
+            continue;
+        }
         auto slash = rest.find('/');
         target.hops.push_back(parse_hop(spec, rest.substr(0, slash)));
         target.hops.back().text = std::string(rest.substr(0, slash));

@@ -1,7 +1,9 @@
 // What `tether` is pointed at: a target is a chain of hops, each one way of
 // starting a context from the previous one (or from the tool itself), written
-// `local`, `sudo:USER`, `su:USER` or `ssh:[USER@]HOST[:PORT]` and joined by
-// `/`, e.g. `ssh:deploy@web1/sudo:root`. Values.
+// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]`, `doas:USER` or
+// `chroot:PATH` and joined by `/`, e.g. `ssh:deploy@web1/sudo:root`. A chroot
+// path runs to the end of the target (`chroot:/srv/root`), or is written in
+// brackets to go on from there (`chroot:[/srv/root]/sudo:bob`). Values.
 #pragma once
 
 #include <optional>
@@ -18,7 +20,7 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-enum class Method { local, sudo, su, ssh };
+enum class Method { local, sudo, su, ssh, doas, chroot };
 
 struct Hop {
     Method method = Method::local;
@@ -28,6 +30,7 @@ struct Hop {
     std::string identity_file = {};  // ssh: from the inventory
     std::string alias = {};          // ssh: the inventory name, when the host came from one
     std::string text = {};           // the hop as written (empty: built from the fields)
+    std::string path = {};           // chroot: the new root
 
     // The hop as the target syntax writes it (`sudo:root`, `ssh:deploy@web1:2222`),
     // as the user wrote it when parsed: an inventory host keeps its name.
