@@ -33,7 +33,7 @@ struct PromptRules {
     // A whole line containing one of these (the tool would have asked, but
     // was told not to) fails the connection with "<method>: a password is
     // required".
-    std::vector<std::string> password_required;
+    std::vector<std::string> password_required = {};
 };
 
 class PasswordDialog {

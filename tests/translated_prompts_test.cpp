@@ -65,8 +65,7 @@ TEST(TranslatedSu, PromptsInOtherLanguagesAreAnswered) {
         su.set("prompt", prompt);
         tether::Context c = master.router.su({.username = "tt_nobody",
                                               .password = tether::Secret("right-pw"),
-                                              .su_path = su.path(),
-                                              .connect_timeout = 10min});
+                                              .su_path = su.path()});
         EXPECT_EQ(c.call(tt::env_of, std::string("TT_STUB_SU")), "1") << prompt;
         EXPECT_EQ(c.call(tt::add, 1, 2), 3) << prompt;
         c.shutdown(true);
@@ -86,7 +85,7 @@ TEST(TranslatedSu, TranslatedFailuresMeanAWrongPassword) {
             master.router.su({.username = "tt_nobody",
                               .password = tether::Secret("wrong-pw"),
                               .su_path = su.path(),
-                              .connect_timeout = 10min});
+                              .connect_timeout = 60s});
         });
         EXPECT_TRUE(tt::contains(error, "su: incorrect password (" + failure + ")")) << error;
         EXPECT_FALSE(tt::contains(error, "wrong-pw")) << error;
@@ -94,7 +93,7 @@ TEST(TranslatedSu, TranslatedFailuresMeanAWrongPassword) {
     // No password to give: said at the translated prompt, not at the timeout.
     su.set("prompt", "Passwort: ");
     std::string error = connect_error([&] {
-        master.router.su({.username = "tt_nobody", .su_path = su.path(), .connect_timeout = 10min});
+        master.router.su({.username = "tt_nobody", .su_path = su.path(), .connect_timeout = 60s});
     });
     EXPECT_TRUE(tt::contains(error, "su: a password is required")) << error;
 }
@@ -107,8 +106,7 @@ TEST(TranslatedSudo, SudoRsTranslatedPromptsWithOrWithoutAColon) {
         sudo.set("prompt", prompt);
         tether::Context c = master.router.sudo({.username = "tt_nobody",
                                                 .password = tether::Secret("right-pw"),
-                                                .sudo_path = sudo.path(),
-                                                .connect_timeout = 10min});
+                                                .sudo_path = sudo.path()});
         EXPECT_EQ(c.call(tt::env_of, std::string("TT_STUB_SUDO")), "1") << prompt;
         c.shutdown(true);
     }
@@ -119,7 +117,7 @@ TEST(TranslatedSudo, SudoRsTranslatedPromptsWithOrWithoutAColon) {
         master.router.sudo({.username = "tt_nobody",
                             .password = tether::Secret("wrong-pw"),
                             .sudo_path = sudo.path(),
-                            .connect_timeout = 10min});
+                            .connect_timeout = 60s});
     });
     EXPECT_TRUE(tt::contains(error, "sudo: incorrect password")) << error;
 }
@@ -130,13 +128,13 @@ TEST(TranslatedSudo, TranslatedRefusalsAreRecognised) {
     sudo.set("refusal", "sudo: Ein Passwort ist notwendig");
     std::string error = connect_error([&] {
         master.router.sudo(
-            {.username = "tt_nobody", .sudo_path = sudo.path(), .connect_timeout = 10min});
+            {.username = "tt_nobody", .sudo_path = sudo.path(), .connect_timeout = 60s});
     });
     EXPECT_TRUE(tt::contains(error, "sudo: a password is required")) << error;
     sudo.set("refusal", "sudo: »tt_nobody« ist nicht in der sudoers-Datei.");
     error = connect_error([&] {
         master.router.sudo(
-            {.username = "tt_nobody", .sudo_path = sudo.path(), .connect_timeout = 10min});
+            {.username = "tt_nobody", .sudo_path = sudo.path(), .connect_timeout = 60s});
     });
     EXPECT_TRUE(tt::contains(error, "ist nicht in der sudoers-Datei")) << error;
     EXPECT_FALSE(tt::contains(error, "timeout")) << error;

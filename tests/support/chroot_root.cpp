@@ -36,6 +36,14 @@ ChrootRoot::ChrootRoot() {
         }
     }
     std::error_code ec;
+    // The bootstrap writes to /dev/null: the host's /dev, bound writable
+    // (a device node on a read-only mount cannot be opened for writing).
+    fs::create_directory(path_ + "/dev", ec);
+    if (::mount("/dev", (path_ + "/dev").c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        error_ = std::string("bind mount /dev: ") + std::strerror(errno);
+        return;
+    }
+    mounts_.push_back(path_ + "/dev");
     fs::create_directory(path_ + "/proc", ec);
     if (::mount("proc", (path_ + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                 nullptr) != 0) {

@@ -1,6 +1,7 @@
 // A root directory for the chroot tests, made from this machine's own files:
 // read-only bind mounts of /usr and /etc (and /bin, /lib, /lib64, /sbin,
-// as symlinks where the host's are, else bound too), /proc, and writable
+// as symlinks where the host's are, else bound too), /dev (writable: the
+// bootstrap writes to /dev/null), /proc, and writable
 // /tmp and /root directories of its own. Everything is unmounted and removed
 // when it goes. Needs root; `error()` says why it could not be made.
 #pragma once
