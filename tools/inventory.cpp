@@ -172,9 +172,30 @@ namespace {
 // ssh hops take their inventory host's options.
 Target resolve_one(const std::string& text, const Inventory& inventory) {
     std::string spec;
-    for (const std::string& hop : split(text, '/')) {
-        bool bare =
-            hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" && hop != "su";
+    std::string_view rest = text;
+    // A chroot hop's path holds '/': it runs to the end, or to its ']'.
+    std::vector<std::string> hops;
+    while (!rest.empty()) {
+        std::size_t end = rest.find('/');
+        if (rest.substr(0, 7) == "chroot:") {
+            end = rest.size();
+            if (rest.size() > 7 && rest[7] == '[') {
+                auto close = rest.find(']');
+                end = close == std::string_view::npos ? rest.size() : rest.find('/', close);
+            }
+        }
+        hops.emplace_back(rest.substr(0, end));
+        if (end == std::string_view::npos || end >= rest.size()) {
+            break;
+        }
+        rest.remove_prefix(end + 1);
+        if (rest.empty()) {
+            hops.emplace_back();  // "a/": an empty hop, refused below
+        }
+    }
+    for (const std::string& hop : hops) {
+        bool bare = hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" &&
+                    hop != "su" && hop != "doas";
         if (bare && !inventory.host(hop)) {
             throw UsageError("unknown target syntax '" + text + "': '" + hop +
                              "' is neither a method nor an inventory host (expected " +
