@@ -9,6 +9,7 @@
 #include "support/functions.hpp"
 #include "support/harness.hpp"
 #include "support/users.hpp"
+#include "tools/inventory.hpp"
 #include "tools/target.hpp"
 
 using namespace std::chrono_literals;
@@ -129,4 +130,21 @@ TEST(ChrootTarget, APathRunsToTheEndOrSitsInBrackets) {
     EXPECT_THROW(tether::cli::parse_target("chroot:"), tether::cli::UsageError);
     EXPECT_THROW(tether::cli::parse_target("chroot:[/srv"), tether::cli::UsageError);
     EXPECT_THROW(tether::cli::parse_target("chroot:[/srv]x"), tether::cli::UsageError);
+}
+
+TEST(ChrootTarget, TheToolsResolverKeepsThePathWhole) {
+    using tether::cli::Method;
+    tether::cli::Inventory none;
+    auto targets = tether::cli::resolve_targets(
+        {"chroot:/srv/r/x", "chroot:[/srv/r]/local", "doas/chroot:/a/b"}, none);
+    ASSERT_EQ(targets.size(), 3U);
+    ASSERT_EQ(targets[0].hops.size(), 1U);
+    EXPECT_EQ(targets[0].hops[0].path, "/srv/r/x");
+    ASSERT_EQ(targets[1].hops.size(), 2U);
+    EXPECT_EQ(targets[1].hops[0].path, "/srv/r");
+    EXPECT_EQ(targets[1].hops[1].method, Method::local);
+    ASSERT_EQ(targets[2].hops.size(), 2U);
+    EXPECT_EQ(targets[2].hops[0].method, Method::doas);
+    EXPECT_EQ(targets[2].hops[1].path, "/a/b");
+    EXPECT_THROW(tether::cli::resolve_targets({"chroot:[/srv/r]x"}, none), tether::cli::UsageError);
 }
