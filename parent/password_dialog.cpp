@@ -44,8 +44,10 @@ bool PasswordDialog::is_prompt(std::string_view pending) const {
             auto at = text.rfind(tag);
             if (at != std::string::npos) {
                 std::string_view tail = std::string_view(text).substr(at + tag.size());
-                if (tail.size() <= 50 && tail.find('*') == std::string_view::npos &&
-                    ends_with(tail, ":")) {
+                // A translation need not end in ':' (Mitogen #1518), so any
+                // short tail without an echoed '*' will do.
+                if (!tail.empty() && tail.size() <= 50 &&
+                    tail.find('*') == std::string_view::npos) {
                     return true;
                 }
             }
@@ -82,6 +84,11 @@ PasswordDialog::Step PasswordDialog::on_line(std::string_view line) {
                                         std::string(trim_right(line)) + ")"};
             }
             return {Step::fail, std::string(trim_right(line))};
+        }
+    }
+    for (const auto& needed : rules_.password_required) {
+        if (text.find(lower(needed)) != std::string::npos) {
+            return {Step::fail, rules_.method + ": a password is required"};
         }
     }
     for (const auto& refusal : rules_.refusals) {

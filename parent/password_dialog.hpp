@@ -27,8 +27,13 @@ struct PromptRules {
     // A whole line containing one of these fails the connection with that
     // line ("alice is not in the sudoers file").
     std::vector<std::string> refusals;
-    // sudo-rs shows "[sudo: <prompt>] Password:" instead of our prompt.
+    // sudo-rs shows "[sudo: <prompt>] Password:" instead of our prompt,
+    // "Password:" translated (with or without a colon: "密码： ").
     bool sudo_rs_form = false;
+    // A whole line containing one of these (the tool would have asked, but
+    // was told not to) fails the connection with "<method>: a password is
+    // required".
+    std::vector<std::string> password_required = {};
 };
 
 class PasswordDialog {

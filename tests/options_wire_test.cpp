@@ -213,6 +213,32 @@ TEST(OptionsWire, SetnsOptionsRoundTripEveryField) {
                                            .env = {{"A", "1"}}});
 }
 
+TEST(OptionsWire, DoasOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::DoasOptions{.username = "u",
+                                          .password = tether::Secret("pw"),
+                                          .doas_path = "/opt/doas",
+                                          .name = "n",
+                                          .remote_name = "r",
+                                          .connect_timeout = 1234ms,
+                                          .via = master.router.myself(),
+                                          .debug = true,
+                                          .env = {{"A", "1"}}});
+}
+
+TEST(OptionsWire, ChrootOptionsRoundTripEveryField) {
+    tt::Master master;
+    expect_round_trip(tether::ChrootOptions{.path = "/srv/root",
+                                            .username = "u",
+                                            .chroot_path = "/opt/chroot",
+                                            .name = "n",
+                                            .remote_name = "r",
+                                            .connect_timeout = 1234ms,
+                                            .via = master.router.myself(),
+                                            .debug = true,
+                                            .env = {{"A", "1"}}});
+}
+
 // Every registered method has a round-trip test above.
-static_assert(std::variant_size_v<tether::ContextOptions> == 10,
+static_assert(std::variant_size_v<tether::ContextOptions> == 12,
               "a new method: add its OptionsWire round-trip test");

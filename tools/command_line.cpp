@@ -13,7 +13,8 @@ const char* const kUsage = R"(usage: tether [OPTIONS] COMMAND ...
   tether copy SRC TARGETS:/DEST...          push a file (mode kept, atomic, checksummed)
   tether tree TARGETS... [--dot]            the context tree, as text or Graphviz DOT
 
-TARGETS: local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], @GROUP, or an
+TARGETS: local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], doas:USER,
+chroot:PATH (to the end of the target; chroot:[PATH] to go on), @GROUP, or an
 inventory host; hops joined by '/' (ssh:deploy@web1/sudo:root); targets
 separated by ',' or given as several arguments.
 

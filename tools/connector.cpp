@@ -23,6 +23,12 @@ ContextOptions Connector::options_for(const Hop& hop) const {
             return SuOptions{.username = hop.user,
                              .password = settings_.become_password,
                              .connect_timeout = settings_.connect_timeout};
+        case Method::doas:
+            return DoasOptions{.username = hop.user,
+                               .password = settings_.become_password,
+                               .connect_timeout = settings_.connect_timeout};
+        case Method::chroot:
+            return ChrootOptions{.path = hop.path, .connect_timeout = settings_.connect_timeout};
         case Method::ssh:
             return SshOptions{
                 .hostname = hop.host,

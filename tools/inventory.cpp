@@ -174,7 +174,7 @@ Target resolve_one(const std::string& text, const Inventory& inventory) {
     std::string spec;
     for (const std::string& hop : split_hops(text)) {
         bool bare = hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" &&
-                    hop != "su" && hop != "fork";
+                    hop != "su" && hop != "fork" && hop != "doas";
         if (bare && !inventory.host(hop)) {
             throw UsageError("unknown target syntax '" + text + "': '" + hop +
                              "' is neither a method nor an inventory host (expected " +

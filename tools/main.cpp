@@ -43,7 +43,8 @@ void set_passwords(const CommandLine& line, const std::vector<Target>& targets,
     for (const Target& t : targets) {
         for (const Hop& h : t.hops) {
             ssh |= h.method == Method::ssh;
-            become |= h.method == Method::sudo || h.method == Method::su;
+            become |=
+                h.method == Method::sudo || h.method == Method::su || h.method == Method::doas;
         }
     }
     if (line.ask_pass && ssh) {

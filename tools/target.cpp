@@ -5,10 +5,10 @@
 namespace tether::cli {
 
 const char* const kTargetSyntax =
-    "local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], fork, docker:CONTAINER, "
-    "podman:CONTAINER, lxc:CONTAINER, kubectl:[NAMESPACE/]POD[:CONTAINER], setns:pid=PID, "
-    "setns:net=NAME, @GROUP or an inventory host, "
-    "hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
+    "local, sudo:USER, su:USER, doas:USER, ssh:[USER@]HOST[:PORT], fork, chroot:PATH (to the "
+    "end) or chroot:[PATH], docker:CONTAINER, podman:CONTAINER, lxc:CONTAINER, "
+    "kubectl:[NAMESPACE/]POD[:CONTAINER], setns:pid=PID, setns:net=NAME, @GROUP or an inventory "
+    "host, hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
 
 namespace {
 
@@ -114,6 +114,25 @@ Hop parse_setns(std::string_view whole, std::string_view rest) {
     return hop;
 }
 
+// `PATH` (the rest of the target: split_hops gives it whole) or `[PATH]`.
+Hop parse_chroot(std::string_view whole, std::string_view path) {
+    if (!path.empty() && path.front() == '[') {
+        auto close = path.find(']');
+        if (close == std::string_view::npos) {
+            bad(whole, "unterminated '[' in the chroot path");
+        }
+        if (close + 1 != path.size()) {
+            bad(whole, "expected '/' or the end after ']'");
+        }
+        path = path.substr(1, close - 1);
+    }
+    if (path.empty() || path.front() == '-') {
+        bad(whole,
+            path.empty() ? "chroot needs a path" : "'" + std::string(path) + "' is not a path");
+    }
+    return Hop{.method = Method::chroot, .path = std::string(path)};
+}
+
 Hop parse_hop(std::string_view whole, std::string_view text) {
     auto colon = text.find(':');
     std::string_view method = text.substr(0, colon);
@@ -124,8 +143,10 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
         }
         return Hop{.method = Method::local};
     }
-    if (method == "sudo" || method == "su") {
-        Hop hop{.method = method == "sudo" ? Method::sudo : Method::su};
+    if (method == "sudo" || method == "su" || method == "doas") {
+        Hop hop{.method = method == "sudo" ? Method::sudo
+                          : method == "su" ? Method::su
+                                           : Method::doas};
         hop.user = colon == std::string_view::npos ? "root" : std::string(rest);
         if (!valid_name(hop.user) || hop.user.find(':') != std::string::npos) {
             bad(whole, "'" + hop.user + "' is not a user name");
@@ -154,6 +175,9 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
     if (method == "setns") {
         return parse_setns(whole, rest);
     }
+    if (method == "chroot") {
+        return parse_chroot(whole, rest);
+    }
     bad(whole, text.empty() ? "an empty hop" : "no method '" + std::string(method) + "'");
 }
 
@@ -170,6 +194,10 @@ std::string Hop::spec() const {
             return "sudo:" + user;
         case Method::su:
             return "su:" + user;
+        case Method::doas:
+            return "doas:" + user;
+        case Method::chroot:
+            return "chroot:[" + path + "]";
         case Method::ssh: {
             std::string s = "ssh:";
             if (!user.empty()) {
@@ -229,6 +257,15 @@ std::vector<std::string> split_hops(std::string_view spec) {
     std::string_view rest = spec;
     while (true) {
         auto slash = rest.find('/');
+        // A chroot path holds '/': the hop runs to the end, or past its ']'
+        // to the next '/' (parse_chroot refuses anything between).
+        if (rest.starts_with("chroot:")) {
+            slash = std::string_view::npos;
+            if (rest.size() > 7 && rest[7] == '[') {
+                auto close = rest.find(']');
+                slash = close == std::string_view::npos ? close : rest.find('/', close);
+            }
+        }
         std::string hop(rest.substr(0, slash));
         // `kubectl:NAMESPACE/POD...`: the pod's segment belongs to this hop.
         if (slash != std::string_view::npos && hop.starts_with("kubectl:") &&

@@ -2,8 +2,10 @@
 // starting a context from the previous one (or from the tool itself), written
 // `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]`, `fork`, `docker:CONTAINER`,
 // `podman:CONTAINER`, `lxc:CONTAINER`, `kubectl:[NAMESPACE/]POD[:CONTAINER]`,
-// `setns:pid=PID` or `setns:net=NAME`, and joined by `/`, e.g.
-// `ssh:deploy@web1/sudo:root`. Values.
+// `setns:pid=PID`, `setns:net=NAME`, `doas:USER` or `chroot:PATH`, and joined
+// by `/`, e.g. `ssh:deploy@web1/sudo:root`. A chroot path runs to the end of
+// the target (`chroot:/srv/root`), or is written in brackets to go on from
+// there (`chroot:[/srv/root]/sudo:bob`). Values.
 #pragma once
 
 #include <optional>
@@ -20,7 +22,7 @@ class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-enum class Method { local, sudo, su, ssh, fork, docker, podman, lxc, kubectl, setns };
+enum class Method { local, sudo, su, ssh, fork, docker, podman, lxc, kubectl, setns, doas, chroot };
 
 struct Hop {
     Method method = Method::local;
@@ -37,6 +39,7 @@ struct Hop {
     std::string kube_namespace = {};  // kubectl (empty: kubectl's default)
     int pid = 0;                      // setns:pid=PID
     std::string netns = {};           // setns:net=NAME
+    std::string path = {};            // chroot: the new root
 
     // The hop as the target syntax writes it (`sudo:root`, `ssh:deploy@web1:2222`),
     // as the user wrote it when parsed: an inventory host keeps its name.

@@ -8,6 +8,7 @@
 #include "parent/command.hpp"
 #include "parent/method_impl.hpp"
 #include "parent/password_dialog.hpp"
+#include "parent/prompt_translations.hpp"
 
 namespace tether::detail {
 
@@ -16,10 +17,16 @@ namespace {
 PromptRules su_rules() {
     PromptRules rules;
     rules.method = "su";
+    // su asks and fails in the user's language (LANG reaches it): PAM's
+    // prompt and failure in every language Debian translates them to.
     rules.prompts = {"password:"};
+    const auto& prompts = translated_password_prompts();
+    rules.prompts.insert(rules.prompts.end(), prompts.begin(), prompts.end());
     // util-linux, shadow and busybox su; PAM's own wording.
     rules.failures = {"authentication failure", "su: sorry", "incorrect password",
                       "authentication is denied"};
+    const auto& failures = translated_authentication_failures();
+    rules.failures.insert(rules.failures.end(), failures.begin(), failures.end());
     rules.refusals = {"does not exist", "must be run from a terminal", "unknown id",
                       "cannot open session"};
     return rules;

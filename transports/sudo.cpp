@@ -7,6 +7,7 @@
 #include "parent/command.hpp"
 #include "parent/method_impl.hpp"
 #include "parent/password_dialog.hpp"
+#include "parent/prompt_translations.hpp"
 
 namespace tether::detail {
 
@@ -139,6 +140,11 @@ PromptRules sudo_rules(const std::string& prompt) {
     rules.refusals = {"is not in the sudoers file", "is not allowed to execute", "may not run sudo",
                       "a password is required",     "a terminal is required",    "unknown user",
                       "incorrect password attempt"};
+    // sudo's own prompt is ours (-p), but its refusals come in the user's
+    // language.
+    const auto& refusals = translated_sudo_refusals();
+    rules.refusals.insert(rules.refusals.end(), refusals.begin(), refusals.end());
+    rules.password_required = translated_sudo_password_required();
     return rules;
 }
 

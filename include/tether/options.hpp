@@ -224,4 +224,43 @@ struct SetnsOptions {
     std::map<std::string, std::string> env = {};
 };
 
+// Another user on this machine, through OpenBSD's doas (Debian's `opendoas`).
+// The bootstrap runs as `doas [-n] -u <username> -- /bin/sh -c <script>`;
+// doas prompts on a pseudo-terminal (its stderr and controlling terminal)
+// that only tether reads, and the password is written there once (never on a
+// command line, never in a log).
+struct DoasOptions {
+    std::string username = "root";
+    // Needed when the doas.conf rule lacks `nopass`. Not given: doas runs with
+    // -n and no terminal, and if it would ask, ConnectError "doas: a password
+    // is required" at once. Wrong: "doas: incorrect password". No rule for
+    // this user: ConnectError with doas's own words ("Operation not
+    // permitted").
+    std::optional<Secret> password = std::nullopt;
+    std::string doas_path = "doas";
+    std::string name = {};         // default doas.<username>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
+// This program inside another root directory on this machine, through
+// chroot(8): `chroot [--userspec=<username>] <path> /bin/sh -c <script>`. The
+// program is shipped into the root and cached there, so the root needs
+// nothing but /bin/sh (and what the program itself needs to run there).
+// Needs root (CAP_SYS_CHROOT) where it starts.
+struct ChrootOptions {
+    std::string path = {};      // required: the new root
+    std::string username = {};  // "": stay root; else --userspec=<username>
+    std::string chroot_path = "chroot";
+    std::string name = {};         // default chroot.<path>
+    std::string remote_name = {};  // default tether:<user>@<host>:<pid>
+    std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
+    std::optional<Context> via = std::nullopt;
+    bool debug = false;
+    std::map<std::string, std::string> env = {};
+};
+
 }  // namespace tether

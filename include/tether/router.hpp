@@ -22,9 +22,9 @@ namespace tether {
 // The options of any method, for start and start_all. Each alternative is a
 // method's registration: its transports/ file defines how it starts
 // (parent/method.hpp), and `via`, default names and start_all follow.
-using ContextOptions =
-    std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions, ForkOptions, DockerOptions,
-                 PodmanOptions, LxcOptions, KubectlOptions, SetnsOptions>;
+using ContextOptions = std::variant<LocalOptions, SudoOptions, SuOptions, SshOptions, ForkOptions,
+                                    DockerOptions, PodmanOptions, LxcOptions, KubectlOptions,
+                                    SetnsOptions, DoasOptions, ChrootOptions>;
 
 // One context start_all started, or why it could not.
 struct StartResult {
@@ -99,6 +99,15 @@ class Router {
     // named network namespace, through nsenter (as root). Throws
     // ConnectError as the container methods do.
     Context setns(SetnsOptions options);
+
+    // This program as another user through doas (named doas.<username>), as
+    // sudo above. Throws ConnectError as sudo does, with doas's own words.
+    Context doas(DoasOptions options = {});
+
+    // This program inside the root directory `options.path` through chroot
+    // (named chroot.<path>). Throws ConnectError with chroot's own words for
+    // a missing root or one without /bin/sh.
+    Context chroot(ChrootOptions options);
 
     // Starts a context by the method whose options `options` holds: the same
     // as calling that method's factory (local, sudo, su, ssh) with them.
