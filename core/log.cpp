@@ -58,6 +58,8 @@ spdlog::level::level_enum to_spdlog(int level) {
     }
 }
 
+constexpr const char* kPattern = "%H:%M:%S.%f %L %n: %v";
+
 // The loggers and the one sink they share. Loggers are made on first use and
 // kept; a thread-safe sink serializes writes from the broker and user threads.
 struct Loggers {
@@ -72,7 +74,7 @@ struct Loggers {
             return it->second;
         }
         auto logger = std::make_shared<spdlog::logger>(std::string(name), sink);
-        logger->set_pattern("%H:%M:%S.%f %L %n: %v");
+        logger->set_pattern(kPattern);
         logger->set_level(spdlog::level::trace);
         logger->flush_on(spdlog::level::trace);
         by_name.emplace(std::string(name), logger);
@@ -167,6 +169,9 @@ void log_to_file(const std::string& path) {
     } else {
         sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, false);
     }
+    // The pattern lives in the sink: a new one gets it too, or the loggers
+    // made before this call would write spdlog's default lines.
+    sink->set_pattern(detail::kPattern);
     std::lock_guard lock(all.mutex);
     all.sink = sink;
     for (auto& [name, logger] : all.by_name) {

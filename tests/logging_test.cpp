@@ -52,6 +52,21 @@ TEST(Logging, ChildStderrAndLogRecordsAreForwarded) {
     tether::set_log_level("info");
 }
 
+// A logger made before log_to_file() keeps tether's line format in the new
+// file (the pattern lives in the sink, and log_to_file makes a new one).
+TEST(Logging, LoggersMadeBeforeLogToFileKeepTheFormat) {
+    tt::Master master;
+    tether::Context child = master.router.local({.name = "kept"});
+    {
+        LogCapture first;
+        child.call(tt::print_line, "one");
+        EXPECT_TRUE(tt::contains(first.text(), "tether.ctx.kept: stdout: one")) << first.text();
+    }
+    LogCapture second;
+    child.call(tt::print_line, "two");
+    EXPECT_TRUE(tt::contains(second.text(), "tether.ctx.kept: stdout: two")) << second.text();
+}
+
 TEST(Logging, IoLevelRecordsEveryMessage) {
     LogCapture log;
     tether::set_log_level("io");
