@@ -1,7 +1,8 @@
 // What `tether` is pointed at: a target is a chain of hops, each one way of
 // starting a context from the previous one (or from the tool itself), written
-// `local`, `sudo:USER`, `su:USER` or `ssh:[USER@]HOST[:PORT]` and joined by
-// `/`, e.g. `ssh:deploy@web1/sudo:root`. Values.
+// `local`, `sudo:USER`, `su:USER` or `ssh:[USER@]HOST[:PORT]` (or a bare
+// `[USER@]HOST[:PORT]`, which means ssh) and joined by `/`, e.g.
+// `ssh:deploy@web1/sudo:root`. Values.
 #pragma once
 
 #include <optional>
