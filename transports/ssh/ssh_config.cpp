@@ -121,7 +121,10 @@ SshConfigHost read_ssh_config(const std::string& host, const std::string& user,
     // libssh 0.10 gives back one identity: the last IdentityFile that applied
     // (each is put first), else its own first default.
     std::string identity = get(api, s, SSH_OPTIONS_IDENTITY);
-    if (identity.rfind("%d/id_", 0) != 0) {
+    bool libssh_default = identity.empty() || identity == "%d/id_ed25519" ||
+                          identity == "%d/id_ecdsa" || identity == "%d/id_rsa" ||
+                          identity == "%d/id_dsa";
+    if (!libssh_default) {
         out.identity_file = expand(identity, out, me);
     }
     std::string known = get(api, s, SSH_OPTIONS_KNOWNHOSTS);
