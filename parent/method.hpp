@@ -24,6 +24,9 @@ namespace tether::detail {
 //       // `name`: options.name or default_name. Throws ConnectError.
 //       static Context start_here(Router& router, SudoOptions& options,
 //                                 const std::string& name);
+//       // Optional: runs first, where the start is asked for, even when
+//       // it then goes to options.via. Throws ConnectError.
+//       static void prepare(Router& router, SudoOptions& options);
 //   };
 template <class Options>
 struct Method;

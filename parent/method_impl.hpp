@@ -28,6 +28,12 @@ Context start_remote(CallContext& cc, Options options) {
 template <class Options>
 Context start(Router& router, Options options) {
     using M = Method<Options>;
+    if constexpr (requires { M::prepare(router, options); }) {
+        // A method may settle its options here, where the start was asked
+        // for, before they travel to `via` (ssh reads the client config).
+        // Throws ConnectError.
+        M::prepare(router, options);
+    }
     const std::string name = options.name.empty() ? M::default_name(options) : options.name;
     // What a failure is called when the context never got a name of its own.
     const std::string error_name = name.empty() ? std::string(M::kind) : name;

@@ -59,6 +59,20 @@ TEST(CliTargets, EveryMethodAndChains) {
     ASSERT_EQ(forks.hops.size(), 2u);
     EXPECT_EQ(forks.hops[1].method, cli::Method::fork);
     EXPECT_EQ(forks.prefix(2), "fork/fork");
+
+    // A hop that is no method is a host: ssh.
+    cli::Target bare = cli::parse_target("deploy@web1:2222/web2/[::1]:22/sudo");
+    ASSERT_EQ(bare.hops.size(), 4u);
+    EXPECT_EQ(bare.hops[0].method, cli::Method::ssh);
+    EXPECT_EQ(bare.hops[0].user, "deploy");
+    EXPECT_EQ(bare.hops[0].host, "web1");
+    EXPECT_EQ(bare.hops[0].port, 2222);
+    EXPECT_EQ(bare.hops[1].method, cli::Method::ssh);
+    EXPECT_EQ(bare.hops[1].host, "web2");
+    EXPECT_FALSE(bare.hops[1].port.has_value());
+    EXPECT_EQ(bare.hops[2].host, "::1");
+    EXPECT_EQ(bare.hops[3].method, cli::Method::sudo);
+    EXPECT_EQ(bare.prefix(2), "deploy@web1:2222/web2");
 }
 
 TEST(CliTargets, BadSyntaxSaysWhatIsWrongAndWhatIsExpected) {
@@ -149,12 +163,11 @@ TEST(CliInventory, MistakesNameTheFileAndLine) {
     } catch (const cli::UsageError& e) {
         EXPECT_TRUE(tt::contains(e.what(), "no group 'web'")) << e.what();
     }
-    try {
-        cli::resolve_targets({"web9"}, empty);
-        FAIL() << "no UsageError";
-    } catch (const cli::UsageError& e) {
-        EXPECT_TRUE(tt::contains(e.what(), "neither a method nor an inventory host")) << e.what();
-    }
+    // A name the inventory does not have is a host name, for ssh.
+    auto bare = cli::resolve_targets({"web9"}, empty);
+    EXPECT_EQ(bare[0].hops[0].method, cli::Method::ssh);
+    EXPECT_EQ(bare[0].hops[0].host, "web9");
+    EXPECT_EQ(bare[0].hops[0].alias, "");
 }
 
 TEST(CliCommandLine, OptionsAndMistakes) {
@@ -178,6 +191,10 @@ TEST(CliCommandLine, OptionsAndMistakes) {
     cli::CommandLine copy = parse({"copy", "/etc/hosts", "local:/tmp/h"});
     EXPECT_EQ(copy.source, "/etc/hosts");
     EXPECT_EQ(copy.targets, (std::vector<std::string>{"local:/tmp/h"}));
+    EXPECT_TRUE(cl.connect.use_ssh_config);
+    cli::CommandLine config = parse({"-F", "/c", "ping", "web1"});
+    EXPECT_EQ(config.connect.ssh_config, "/c");
+    EXPECT_FALSE(parse({"--no-ssh-config", "ping", "web1"}).connect.use_ssh_config);
 
     auto why = [&](std::vector<std::string> words) {
         try {
@@ -337,9 +354,11 @@ TEST(CliLocal, MistakesGiveOneLineAndTheirExitStatus) {
         << show(missing);
     EXPECT_TRUE(tt::contains(missing.err, "exit 127")) << show(missing);
 
-    ToolResult syntax = tool({"exec", "local,lcoal", "--", "true"});
+    ToolResult syntax = tool({"exec", "local,lcoal:x", "--", "true"});
     EXPECT_EQ(syntax.status, 2) << show(syntax);
-    EXPECT_TRUE(tt::contains(syntax.err, "tether: unknown target syntax 'lcoal'")) << show(syntax);
+    EXPECT_TRUE(
+        tt::contains(syntax.err, "tether: unknown target syntax 'lcoal:x': no method 'lcoal'"))
+        << show(syntax);
     EXPECT_EQ(syntax.out, "");
 
     ToolResult usage = tool({"exec", "local"});
@@ -723,6 +742,27 @@ TEST_F(CliSsh, ExecPingTreeAndCopyOverSshAndSudoBehindIt) {
     EXPECT_EQ(tt::run("cmp " + source + " " + dest + " && stat -c %a " + dest), "600\n");
     std::filesystem::remove(source);
     std::filesystem::remove(dest);
+}
+
+TEST_F(CliSsh, ABareHostNameIsAnSshHostLookedUpInTheSshConfig) {
+    std::string config = tt::temp_path("cli-ssh-config");
+    std::ofstream(config) << "Host web1\n  HostName " << sshd_->address() << "\n  Port "
+                          << sshd_->port() << "\n  User tt_bob\n  IdentityFile "
+                          << sshd_->client_key() << "\n  UserKnownHostsFile "
+                          << sshd_->known_hosts() << "\n";
+    ToolResult r = tool({"-F", config, "exec", "web1,tt_carol@web1", "--", "id", "-un"});
+    EXPECT_EQ(r.status, 0) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "web1: tt_bob\n")) << show(r);
+    EXPECT_TRUE(tt::contains(r.out, "tt_carol@web1: tt_carol\n")) << show(r);
+    ToolResult tree = tool({"-F", config, "tree", "web1"});
+    EXPECT_EQ(tree.status, 0) << show(tree);
+    EXPECT_TRUE(tt::contains(tree.out, "── web1  ssh.web1:" + std::to_string(sshd_->port())))
+        << show(tree);
+    // Without the config, web1 is a name nobody resolves.
+    ToolResult off = tool({"-F", config, "--no-ssh-config", "exec", "web1", "--", "true"});
+    EXPECT_EQ(off.status, 4) << show(off);
+    EXPECT_TRUE(tt::contains(off.err, "tether: web1: ")) << show(off);
+    std::filesystem::remove(config);
 }
 
 TEST_F(CliSsh, RefusedPortUnknownKeyChangedKeyAndFailedAuthEachSayWhy) {

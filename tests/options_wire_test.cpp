@@ -126,6 +126,8 @@ TEST(OptionsWire, SshOptionsRoundTripEveryField) {
                                          .keepalive_count = 7,
                                          .compression = true,
                                          .use_agent = false,
+                                         .config_file = "/cfg",
+                                         .use_config = false,
                                          .name = "n",
                                          .remote_name = "r",
                                          .connect_timeout = 1234ms,

@@ -13,10 +13,12 @@ const char* const kUsage = R"(usage: tether [OPTIONS] COMMAND ...
   tether copy SRC TARGETS:/DEST...          push a file (mode kept, atomic, checksummed)
   tether tree TARGETS... [--dot]            the context tree, as text or Graphviz DOT
 
-TARGETS: local, sudo:USER, su:USER, ssh:[USER@]HOST[:PORT], doas:USER,
-chroot:PATH (to the end of the target; chroot:[PATH] to go on), @GROUP, or an
-inventory host; hops joined by '/' (ssh:deploy@web1/sudo:root); targets
-separated by ',' or given as several arguments.
+TARGETS: local, sudo:USER, su:USER, doas:USER, ssh:[USER@]HOST[:PORT], fork,
+chroot:PATH (to the end of the target; chroot:[PATH] to go on), docker:C,
+podman:C, lxc:C, kubectl:[NS/]POD[:C], setns:pid=PID, setns:net=NAME, @GROUP,
+an inventory host, or a bare [USER@]HOST[:PORT] meaning ssh:; hops joined by
+'/' (deploy@web1/sudo:root); targets separated by ',' or given as several
+arguments.
 
 options:
   -i, --inventory FILE       hosts and groups (see docs/cli.md)
@@ -25,6 +27,8 @@ options:
   --host-keys POLICY         enforce (default), accept-new or ignore
   --known-hosts FILE         instead of ~/.ssh/known_hosts
   --identity FILE            SSH private key (the inventory's identity= wins)
+  -F, --ssh-config FILE      OpenSSH client config instead of ~/.ssh/config
+  --no-ssh-config            read no OpenSSH client config
   -k, --ask-pass             ask for the SSH password on the terminal
   -K, --ask-become-pass      ask for the sudo/su password on the terminal
   --pass-fd N                read the SSH password from file descriptor N
@@ -123,6 +127,10 @@ CommandLine parse_command_line(int argc, char** argv) {
             cl.connect.known_hosts_file = next();
         } else if (arg == "--identity") {
             cl.connect.identity_file = next();
+        } else if (arg == "-F" || arg == "--ssh-config") {
+            cl.connect.ssh_config = next();
+        } else if (arg == "--no-ssh-config") {
+            cl.connect.use_ssh_config = false;
         } else if (arg == "-k" || arg == "--ask-pass") {
             cl.ask_pass = true;
         } else if (arg == "-K" || arg == "--ask-become-pass") {

@@ -39,6 +39,8 @@ ContextOptions Connector::options_for(const Hop& hop) const {
                 .password = settings_.ssh_password,
                 .check_host_keys = settings_.host_keys,
                 .known_hosts_file = settings_.known_hosts_file,
+                .config_file = settings_.ssh_config,
+                .use_config = settings_.use_ssh_config,
                 .name = hop.alias.empty() ? std::string() : "ssh." + hop.alias,
                 .connect_timeout = settings_.connect_timeout,
             };

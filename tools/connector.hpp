@@ -26,6 +26,8 @@ struct ConnectSettings {
     std::string identity_file = {};              // empty: the usual ~/.ssh keys
     std::optional<Secret> ssh_password = {};     // for every ssh hop
     std::optional<Secret> become_password = {};  // for every sudo and su hop
+    std::string ssh_config = {};                 // empty: ~/.ssh/config
+    bool use_ssh_config = true;
 };
 
 class Connector {

@@ -173,14 +173,10 @@ namespace {
 Target resolve_one(const std::string& text, const Inventory& inventory) {
     std::string spec;
     for (const std::string& hop : split_hops(text)) {
+        // Any other bare name is a host too: parse_target makes it ssh.
         bool bare = hop.find(':') == std::string::npos && hop != "local" && hop != "sudo" &&
                     hop != "su" && hop != "fork" && hop != "doas";
-        if (bare && !inventory.host(hop)) {
-            throw UsageError("unknown target syntax '" + text + "': '" + hop +
-                             "' is neither a method nor an inventory host (expected " +
-                             kTargetSyntax + ")");
-        }
-        spec += (spec.empty() ? "" : "/") + (bare ? "ssh:" + hop : hop);
+        spec += (spec.empty() ? "" : "/") + (bare && inventory.host(hop) ? "ssh:" + hop : hop);
     }
     Target target = parse_target(spec);
     target.name = text;

@@ -7,8 +7,9 @@ namespace tether::cli {
 const char* const kTargetSyntax =
     "local, sudo:USER, su:USER, doas:USER, ssh:[USER@]HOST[:PORT], fork, chroot:PATH (to the "
     "end) or chroot:[PATH], docker:CONTAINER, podman:CONTAINER, lxc:CONTAINER, "
-    "kubectl:[NAMESPACE/]POD[:CONTAINER], setns:pid=PID, setns:net=NAME, @GROUP or an inventory "
-    "host, hops joined by '/' (ssh:deploy@web1/sudo:root), targets by ','";
+    "kubectl:[NAMESPACE/]POD[:CONTAINER], setns:pid=PID, setns:net=NAME, @GROUP, an inventory "
+    "host or a bare [USER@]HOST[:PORT] (ssh), hops joined by '/' (deploy@web1/sudo:root), "
+    "targets by ','";
 
 namespace {
 
@@ -178,7 +179,17 @@ Hop parse_hop(std::string_view whole, std::string_view text) {
     if (method == "chroot") {
         return parse_chroot(whole, rest);
     }
-    bad(whole, text.empty() ? "an empty hop" : "no method '" + std::string(method) + "'");
+    if (text.empty()) {
+        bad(whole, "an empty hop");
+    }
+    // Not a method: a host, `web1` or `deploy@web1:2222` meaning ssh:... (so
+    // `NAME:WORD`, where WORD is no port, is a method we do not know).
+    bool port_after = rest.find_first_not_of("0123456789") == std::string_view::npos;
+    if (colon != std::string_view::npos && !port_after &&
+        method.find_first_of("@.[") == std::string_view::npos) {
+        bad(whole, "no method '" + std::string(method) + "'");
+    }
+    return parse_ssh(whole, text);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // What `tether` is pointed at: a target is a chain of hops, each one way of
 // starting a context from the previous one (or from the tool itself), written
-// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]`, `fork`, `docker:CONTAINER`,
+// `local`, `sudo:USER`, `su:USER`, `ssh:[USER@]HOST[:PORT]` (or a bare
+// `[USER@]HOST[:PORT]`, which means ssh), `fork`, `docker:CONTAINER`,
 // `podman:CONTAINER`, `lxc:CONTAINER`, `kubectl:[NAMESPACE/]POD[:CONTAINER]`,
 // `setns:pid=PID`, `setns:net=NAME`, `doas:USER` or `chroot:PATH`, and joined
 // by `/`, e.g. `ssh:deploy@web1/sudo:root`. A chroot path runs to the end of

@@ -90,11 +90,14 @@ enum class HostKeyPolicy {
 };
 
 // This program on another machine, over SSH (libssh, in-process: no `ssh`
-// binary, and ~/.ssh/config is not read). The shell bootstrap runs on an exec
-// channel; the program is shipped once and cached there.
+// binary). The shell bootstrap runs on an exec channel; the program is
+// shipped once and cached there. Unless `use_config` is false, the OpenSSH
+// client config is read first, where the start is asked for (the master),
+// through libssh's parser: see `config_file`.
 struct SshOptions {
-    std::string hostname = {};  // required
-    int port = 22;
+    // Required: an address, a name, or a `Host` alias of the config.
+    std::string hostname = {};
+    int port = 22;              // 22 counts as not given: the config's Port wins over it
     std::string username = {};  // default: this process's user
     // A private key file (unencrypted). Empty: ~/.ssh/id_ed25519, id_ecdsa
     // and id_rsa, those that exist.
@@ -110,8 +113,18 @@ struct SshOptions {
     std::chrono::milliseconds keepalive_interval = std::chrono::seconds(15);
     int keepalive_count = 3;
     bool compression = false;
-    bool use_agent = true;         // try the keys of the agent at SSH_AUTH_SOCK first
-    std::string name = {};         // default ssh.<hostname>:<port>
+    bool use_agent = true;  // try the keys of the agent at SSH_AUTH_SOCK first
+    // The OpenSSH client config read for `hostname`. Empty: ~/.ssh/config,
+    // then /etc/ssh/ssh_config (as libssh does); a file given: that file
+    // alone, and it must exist. Its HostName, Port, User, IdentityFile and
+    // UserKnownHostsFile fill the fields above left at their defaults (empty,
+    // or port 22); ProxyJump `a,b` starts SSH contexts for a, then b through
+    // a, and this one through b (unless `via` is given). A line libssh
+    // cannot parse: ConnectError with libssh's words. ProxyCommand is never
+    // run: ConnectError.
+    std::string config_file = {};
+    bool use_config = true;
+    std::string name = {};         // default ssh.<hostname>:<port> (the alias, the port used)
     std::string remote_name = {};  // default tether:<user>@<host>:<pid>
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(30);
     std::optional<Context> via = std::nullopt;

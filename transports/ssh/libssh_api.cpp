@@ -15,12 +15,17 @@ namespace {
 
 constexpr const char* kLibrary = "libssh.so.4";
 
+thread_local std::vector<std::string>* captured = nullptr;  // LibSshLogCapture's
+
 // libssh's own log lines. Even its "warnings" are mostly chatter (a missing
 // /etc/ssh/ssh_known_hosts, OpenSSH's host key announcement); what matters
 // reaches the user as a ConnectError or a lost context.
 void forward_log(int priority, const char* function, const char* buffer, void*) {
     LogLevel level = priority <= SSH_LOG_PROTOCOL ? LogLevel::debug : LogLevel::trace;
     TETHER_LOG(level, "tether.libssh", function, ": ", buffer);
+    if (captured != nullptr && priority <= SSH_LOG_WARN) {
+        captured->emplace_back(buffer);
+    }
 }
 
 LibSsh load() {
@@ -55,6 +60,14 @@ LibSsh load() {
 }
 
 }  // namespace
+
+LibSshLogCapture::LibSshLogCapture(std::vector<std::string>& lines) {
+    captured = &lines;
+}
+
+LibSshLogCapture::~LibSshLogCapture() {
+    captured = nullptr;
+}
 
 const LibSsh& libssh() {
     // Not a function-local static: a failed load must be retried (and

@@ -7,6 +7,9 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>  // ssh_send_keepalive, which clients may use too
 
+#include <string>
+#include <vector>
+
 namespace tether::detail {
 
 // Every libssh function tether calls, as a pointer resolved from the library.
@@ -28,7 +31,8 @@ namespace tether::detail {
     X(ssh_channel_read_nonblocking) X(ssh_channel_write) X(ssh_channel_window_size)                \
     X(ssh_channel_send_eof) X(ssh_channel_close)                             \
     X(ssh_channel_is_closed) X(ssh_channel_get_exit_status) X(ssh_channel_request_send_signal)     \
-    X(ssh_set_channel_callbacks) X(ssh_set_log_callback) X(ssh_set_log_level)
+    X(ssh_set_channel_callbacks) X(ssh_set_log_callback) X(ssh_set_log_level)                     \
+    X(ssh_options_parse_config) X(ssh_options_get) X(ssh_options_get_port)
 // clang-format on
 
 struct LibSsh {
@@ -40,5 +44,16 @@ struct LibSsh {
 // Loads libssh.so.4 once, and points libssh's logging (per thread) of the
 // calling thread at tether's. Throws tether::Error saying what is missing.
 const LibSsh& libssh();
+
+// While one lives, libssh's log lines on this thread are also kept in
+// `lines` (libssh says some of its parse errors only there). One at a time
+// per thread; the vector outlives it.
+class LibSshLogCapture {
+  public:
+    explicit LibSshLogCapture(std::vector<std::string>& lines);
+    ~LibSshLogCapture();
+    LibSshLogCapture(const LibSshLogCapture&) = delete;
+    LibSshLogCapture& operator=(const LibSshLogCapture&) = delete;
+};
 
 }  // namespace tether::detail

@@ -6,6 +6,7 @@
 
 #include "parent/bootstrap.hpp"
 #include "parent/method_impl.hpp"
+#include "transports/ssh/ssh_config.hpp"
 #include "transports/ssh/ssh_session.hpp"
 
 namespace tether::detail {
@@ -56,6 +57,21 @@ SshTarget target_for(const SshOptions& options, const BootstrapPlan& plan,
     return target;
 }
 
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds time_left(Clock::time_point deadline, const std::string& name,
+                                    const std::string& phase) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+        throw ConnectError(name, "connect timeout ran out in phase '" + phase + "'");
+    }
+    return left;
+}
+
+// Starts the ProxyJump hosts (defined below). Throws ConnectError named `name`.
+Context start_jumps(Router& router, const SshOptions& given, const std::vector<JumpHop>& jumps,
+                    Clock::time_point deadline, const std::string& name);
+
 }  // namespace
 
 template <>
@@ -64,6 +80,31 @@ struct Method<SshOptions> {
 
     static std::string default_name(const SshOptions& options) {
         return "ssh." + options.hostname + ":" + std::to_string(options.port);
+    }
+
+    // The client config is read here, where the start was asked for, and the
+    // settled options travel to `via` (which may have no config). The name
+    // keeps the host as written (the alias) with the port the config gave.
+    static void prepare(Router& router, SshOptions& options) {
+        if (!options.use_config || options.hostname.empty()) {
+            return;
+        }
+        const auto deadline = Clock::now() + options.connect_timeout;
+        const SshOptions given = options;
+        std::string name = options.name.empty() ? default_name(options) : options.name;
+        std::vector<JumpHop> jumps;
+        try {
+            jumps = apply_ssh_config(options);
+        } catch (const std::exception& e) {
+            throw ConnectError(name, std::string("phase 'config': ") + e.what());
+        }
+        if (options.name.empty()) {
+            options.name = name = "ssh." + given.hostname + ":" + std::to_string(options.port);
+        }
+        if (!jumps.empty()) {
+            options.via = start_jumps(router, given, jumps, deadline, name);
+            options.connect_timeout = time_left(deadline, name, "ProxyJump");
+        }
     }
 
     static Context start_here(Router& router, SshOptions& options, const std::string& name) {
@@ -91,6 +132,48 @@ struct Method<SshOptions> {
         });
     }
 };
+
+namespace {
+
+// The contexts of a ProxyJump list, each started through the one before:
+// tether runs on every jump host (no `ssh -W` forwarding), so the next hop's
+// connection is made from there. Each jump host takes its HostName, Port,
+// User, IdentityFile and UserKnownHostsFile from the config (read here: the
+// jump hosts may have none), but not its own ProxyJump; from `given` (the
+// target's options as written) it takes what concerns the whole chain.
+Context start_jumps(Router& router, const SshOptions& given, const std::vector<JumpHop>& jumps,
+                    Clock::time_point deadline, const std::string& name) {
+    std::optional<Context> via;
+    for (const JumpHop& hop : jumps) {
+        SshOptions jump{.hostname = hop.host,
+                        .port = hop.port.value_or(22),
+                        .username = hop.user,
+                        .check_host_keys = given.check_host_keys,
+                        .known_hosts_file = given.known_hosts_file,
+                        .keepalive_interval = given.keepalive_interval,
+                        .keepalive_count = given.keepalive_count,
+                        .compression = given.compression,
+                        .use_agent = given.use_agent,
+                        .config_file = given.config_file,
+                        .debug = given.debug};
+        try {
+            apply_ssh_config(jump);  // its own ProxyJump is not followed
+            jump.name = "ssh." + hop.host + ":" + std::to_string(jump.port);
+            jump.connect_timeout = time_left(deadline, name, "ProxyJump " + hop.text);
+            jump.via = via;
+            via = start(router, std::move(jump));
+        } catch (const ConnectError& e) {
+            throw ConnectError(
+                name, "ProxyJump " + hop.text + " (" + e.context_name() + "): " + e.reason(),
+                e.diagnostics());
+        } catch (const std::exception& e) {
+            throw ConnectError(name, "ProxyJump " + hop.text + ": " + e.what());
+        }
+    }
+    return *via;
+}
+
+}  // namespace
 
 }  // namespace tether::detail
 
