@@ -29,6 +29,7 @@
 #include <set>
 #include <thread>
 
+#include "parent/program_image.hpp"
 #include "support/functions.hpp"
 #include "support/harness.hpp"
 #include "support/ssh_fixture.hpp"
@@ -317,8 +318,9 @@ TEST_F(Fault, ShellBootstrapOfACachedProgramClosedCorruptedOrStalled) {
 // it, nothing is installed in the cache but a whole, verified program.
 TEST_F(Fault, ProgramUploadClosedCorruptedOrStalledLeavesNothingInTheCache) {
     tt::Master master;
-    const std::size_t size = tt::this_program_file().size;
-    const std::string& sha = tt::this_program_file().sha256;
+    // What is shipped: this program without its debug sections.
+    const std::size_t size = tether::detail::this_program().size;
+    const std::string& sha = tether::detail::this_program().sha256;
     int fresh = 0;
     auto cache_of = [&] { return dir_ + "/cache-" + std::to_string(++fresh); };
     for (const std::string mode : {"close", "corrupt", "stall"}) {
@@ -427,7 +429,7 @@ TEST_F(FaultOverSsh, SshSessionClosedCorruptedOrStalled) {
     inject_everywhere(run, master.router, clean, {"stall"}, 1, 3);
     run.report("ssh");
     // The server side is gone too: sshd's session, the shell, the program.
-    std::string program = cache + "/tether/" + tt::this_program_file().sha256;
+    std::string program = cache + "/tether/" + tether::detail::this_program().sha256;
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!running(program).empty() && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);  // a deadline, not a sync

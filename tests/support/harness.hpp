@@ -76,32 +76,6 @@ inline bool gone_within(int pid, std::chrono::milliseconds limit) {
     return true;
 }
 
-// This program as the bootstrap ships and caches it (the bytes of
-// /proc/self/exe): its size and SHA-256, computed without tether's code.
-struct ProgramFile {
-    std::size_t size = 0;
-    std::string sha256;
-};
-inline const ProgramFile& this_program_file() {
-    static const ProgramFile file = [] {
-        ProgramFile f;
-        // By pid: in sha256sum, /proc/self would be sha256sum.
-        std::string exe = "/proc/" + std::to_string(::getpid()) + "/exe";
-        f.size = static_cast<std::size_t>(std::filesystem::file_size(exe));
-        FILE* pipe = ::popen(("sha256sum " + exe).c_str(), "r");
-        char hex[65] = {0};
-        if (pipe != nullptr) {
-            if (std::fscanf(pipe, "%64s", hex) != 1) {
-                hex[0] = '\0';
-            }
-            ::pclose(pipe);
-        }
-        f.sha256 = hex;
-        return f;
-    }();
-    return file;
-}
-
 // Sends tether's log to a temporary file for the test's duration.
 class LogCapture {
   public:
