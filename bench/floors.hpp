@@ -341,6 +341,34 @@ inline double spawn_true_ms() {
     return seconds_since(t0) * 1e3;
 }
 
+// fork() of this process, until the child runs (its byte arrives over a
+// pipe), and waitpid for it after its _exit, in ms: the least a fork start
+// can cost on this machine, before the child does anything.
+inline double fork_exit_ms() {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        fail("pipe2");
+    }
+    auto t0 = Clock::now();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        char byte = 1;
+        [[maybe_unused]] ssize_t n = ::write(pipe_fds[1], &byte, 1);
+        _exit(0);
+    }
+    if (pid < 0) {
+        fail("fork");
+    }
+    char byte;
+    [[maybe_unused]] ssize_t n = ::read(pipe_fds[0], &byte, 1);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    double ms = seconds_since(t0) * 1e3;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return ms;
+}
+
 // What a fresh 16 MiB buffer costs before any byte is moved (mmap, first
 // write of every page, munmap), and a 16 MiB memcpy between warm buffers.
 class MemoryProbe {

@@ -25,6 +25,7 @@ FIGURES = [
     ('local_start_ms', 'local start', 'ms', False, 'posix_spawn_true_ms',
      ('faster', 20)),
     ('fork_start_ms', 'fork start', 'ms', False, 'posix_spawn_true_ms', None),
+    ('fork_start_ms', 'fork start, against the fork floor', 'ms', False, 'fork_exit_ms', None),
     ('sudo_start_ms', 'sudo start (cached)', 'ms', False, 'sudo_true_ms', ('floor', 2.0)),
     ('ssh_first_start_ms', 'SSH start, first', 'ms', False, 'ssh_true_ms', None),
     ('ssh_cached_start_ms', 'SSH start, cached', 'ms', False, 'ssh_true_ms', ('floor', 1.2)),

@@ -590,7 +590,7 @@ int run(const Config& cfg) {
                 "local start", cfg.local_starts, [&] { return router.local(); }, spawn_true_ms);
             // The first round, left out, also starts the router's fork server.
             fork_start = bench_start(
-                "fork start", cfg.local_starts, [&] { return router.fork(); }, spawn_true_ms);
+                "fork start", cfg.local_starts, [&] { return router.fork(); }, fork_exit_ms);
             if (!sudo_user.empty()) {
                 // The program is cached for `sudo_user` after the first round.
                 sudo_start = bench_start(
@@ -758,6 +758,7 @@ int run(const Config& cfg) {
                           .stats("socketpair_relay_us", stats_of(round_trip.relay_us))
                           .stats("socketpair_bulk_16mib_mb_per_s", bulk)
                           .stats("posix_spawn_true_ms", spawn)
+                          .stats("fork_exit_ms", stats_of(fork_start.spawn_floor_ms))
                           .stats("fresh_16mib_first_touch_ms", stats_of(payload.first_touch_ms))
                           .stats("memcpy_16mib_warm_ms", stats_of(payload.memcpy_ms))
                           .render(2));
@@ -773,6 +774,8 @@ int run(const Config& cfg) {
             .number("payload_arg_over_bulk", ratio(payload_arg.median, bulk.median))
             .number("payload_ret_over_bulk", ratio(payload_ret.median, bulk.median))
             .number("local_start_over_spawn", ratio(stats_of(start.total_ms).median, spawn.median))
+            .number("fork_start_over_fork_exit", ratio(stats_of(ready_ms(fork_start)).median,
+                                                       stats_of(fork_start.spawn_floor_ms).median))
             .number("sudo_start_over_sudo_true", ratio(stats_of(sudo_start.start_ms).median,
                                                        stats_of(sudo_start.spawn_floor_ms).median))
             .number("ssh_cached_start_over_ssh_true",
@@ -815,7 +818,7 @@ int run_floors(const Config& cfg) {
     PingPongPeer pingpong_peer;
     BulkPeer bulk_peer;
     RelayPeer relay_peer;
-    std::vector<double> pingpong, relay, bulk, spawn, sudo_true, ssh_true;
+    std::vector<double> pingpong, relay, bulk, spawn, fork_exit, sudo_true, ssh_true;
     pingpong_peer.sample(1000, pingpong);
     relay_peer.sample(1000, relay);
     pingpong.clear();
@@ -830,6 +833,7 @@ int run_floors(const Config& cfg) {
     }
     for (int i = 0; i < cfg.local_starts; ++i) {
         spawn.push_back(spawn_true_ms());
+        fork_exit.push_back(fork_exit_ms());
     }
     const std::string sudo_user = sudo_bench_user();
     for (int i = 0; !sudo_user.empty() && i < cfg.sudo_starts + 1; ++i) {
@@ -853,7 +857,8 @@ int run_floors(const Config& cfg) {
     figures.number("socketpair_pingpong_us", stats_of(pingpong).median)
         .number("socketpair_relay_us", stats_of(relay).median)
         .number("socketpair_bulk_mb_per_s", stats_of(bulk).median)
-        .number("posix_spawn_true_ms", stats_of(spawn).median);
+        .number("posix_spawn_true_ms", stats_of(spawn).median)
+        .number("fork_exit_ms", stats_of(fork_exit).median);
     if (!sudo_true.empty()) {
         figures.number("sudo_true_ms", after_first(sudo_true).median);
     }

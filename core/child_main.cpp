@@ -146,7 +146,9 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
     int stderr_fd = separate_stderr(protocol_fd);
     int stdout_fd = redirect_stdio();
 
-    Broker broker;
+    // A ready fork child started its broker while it waited.
+    std::unique_ptr<Broker> ready = take_ready_broker();
+    Broker& broker = ready ? *ready : *(ready = std::make_unique<Broker>());
     RouterOptions options;
     options.max_message_size = boot.max_message_size;
     options.unidirectional = boot.unidirectional;
@@ -176,17 +178,18 @@ int serve(int protocol_fd, int write_fd, const BootConfig& boot) {
         });
         core->set_dispatcher(dispatcher);
         core->set_parent_stream(parent);
-        broker.impl().post_sync([&] { parent->start(core.get()); });
-
-        Message ack;
-        ack.header.dst = boot.parent_ids.front();
-        ack.header.handle = kBootAck;
-        ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
-        core->send(std::move(ack));
-        // Only after the handshake: the parent takes nothing else before it.
-        // Lines this process printed meanwhile (its own log at `io` before
-        // the forwarder is set, a library's output) wait in their pipes.
+        // One trip to the broker thread: the stream starts, the handshake
+        // goes first, and only then the lines this process printed
+        // meanwhile (its own log at `io` before the forwarder is set, a
+        // library's output), which waited in their pipes: the parent takes
+        // nothing else before the handshake.
         broker.impl().post_sync([&] {
+            parent->start(core.get());
+            Message ack;
+            ack.header.dst = boot.parent_ids.front();
+            ack.header.handle = kBootAck;
+            ack.payload = encode(BootAck{static_cast<std::int32_t>(::getpid())});
+            core->send(std::move(ack));
             stdout_reader->start();
             if (stderr_reader) {
                 stderr_reader->start();

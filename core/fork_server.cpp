@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,99 @@ bool send_report(int control, const ForkReport& report, int fd = -1) {
     return n == static_cast<ssize_t>(sizeof report);
 }
 
+// A fork request as it arrived: the bytes, and the child's stream and
+// stderr beside them.
+struct Request {
+    std::vector<char> bytes;
+    std::vector<int> fds;
+    ForkRequest header;
+    const char* env() const { return bytes.data() + sizeof header; }
+    void close_fds() {
+        for (int fd : fds) {
+            ::close(fd);
+        }
+        fds.clear();
+    }
+};
+
+enum class Received { request, nothing, nonsense, closed };
+
+// One request from `socket`: the control socket (MSG_DONTWAIT) or a ready
+// child's (blocking). A nonsense request's fds are closed.
+Received receive(int socket, int flags, Request& r) {
+    r.bytes.resize(sizeof(ForkRequest) + kMaxForkRequest);
+    iovec iov{r.bytes.data(), r.bytes.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
+    msg.msg_control = control_buf;
+    msg.msg_controllen = sizeof control_buf;
+    ssize_t n;
+    do {
+        n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | flags);
+    } while (n < 0 && errno == EINTR && (flags & MSG_DONTWAIT) == 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return Received::nothing;
+    }
+    if (n <= 0) {
+        return Received::closed;
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                r.fds.push_back(fd);
+            }
+        }
+    }
+    bool valid = static_cast<std::size_t>(n) >= sizeof r.header &&
+                 (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
+    if (valid) {
+        std::memcpy(&r.header, r.bytes.data(), sizeof r.header);
+        std::size_t env_size = static_cast<std::size_t>(n) - sizeof r.header;
+        valid = r.header.op == ForkOp::fork
+                    ? r.fds.size() == 2 && r.header.env_size == env_size
+                    : r.header.op == ForkOp::prepare && r.fds.empty() && env_size == 0;
+    }
+    if (!valid) {
+        r.close_fds();
+        return Received::nonsense;
+    }
+    r.bytes.resize(static_cast<std::size_t>(n));
+    return Received::request;
+}
+
+// Passes a request on to a ready child, fds and all.
+bool pass_on(int socket, const Request& r) {
+    iovec iov{const_cast<char*>(r.bytes.data()), r.bytes.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
+    msg.msg_control = control_buf;
+    msg.msg_controllen = sizeof control_buf;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    std::memcpy(CMSG_DATA(c), r.fds.data(), 2 * sizeof(int));
+    ssize_t n;
+    do {
+        n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(r.bytes.size());
+}
+
+// What a ready child does while it waits, so that the child it becomes does
+// not: the child path's first step, a broker with its thread.
+std::unique_ptr<Broker>& ready_broker() {
+    static std::unique_ptr<Broker> broker;
+    return broker;
+}
+
 class Server {
   public:
     explicit Server(int control) : control_(control) {}
@@ -65,6 +159,12 @@ class Server {
             die(std::string("signalfd: ") + std::strerror(errno));
         }
         for (;;) {
+            if (want_ready_ && ready_pid_ < 0) {
+                want_ready_ = false;
+                if (make_ready_child()) {
+                    return;  // the ready child, now a child
+                }
+            }
             pollfd fds[2] = {{control_, POLLIN, 0}, {signals_, POLLIN, 0}};
             if (::poll(fds, 2, -1) < 0) {
                 if (errno == EINTR) {
@@ -89,6 +189,16 @@ class Server {
         int status = 0;
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid == ready_pid_) {
+                // Gone while it waited: nobody knows it; another is made.
+                want_ready_ = true;
+                if (ready_socket_ >= 0) {
+                    ::close(ready_socket_);
+                }
+                ready_pid_ = -1;
+                ready_socket_ = -1;
+                continue;
+            }
             if (!send_report(control_, ForkReport{ForkOp::exited, 0, pid, status})) {
                 parent_gone();
             }
@@ -99,88 +209,132 @@ class Server {
     // (their PR_SET_PDEATHSIG), which exits at once.
     [[noreturn]] void parent_gone() { _exit(0); }
 
-    // True in the forked child.
-    bool serve_one() {
-        std::vector<char> buffer(sizeof(ForkRequest) + kMaxForkRequest);
-        iovec iov{buffer.data(), buffer.size()};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
-        msg.msg_control = control_buf;
-        msg.msg_controllen = sizeof control_buf;
-        ssize_t n = ::recvmsg(control_, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+    // Forks the next request's child ahead of it (its fork, its first
+    // scheduling and its broker are then off the critical path). True in
+    // that child once a request made it one. When no ready child can be
+    // made, requests fork on demand.
+    bool make_ready_child() {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
             return false;
         }
-        if (n <= 0) {
-            parent_gone();
+        pid_t pid = ::fork();
+        if (pid < 0) {
+            ::close(pair[0]);
+            ::close(pair[1]);
+            return false;
         }
-        std::vector<int> fds;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (std::size_t i = 0; i < count; ++i) {
-                    int fd;
-                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                    fds.push_back(fd);
+        if (pid == 0) {
+            ::close(pair[0]);
+            ::close(control_);
+            ::close(signals_);
+            control_ = signals_ = -1;  // the fds a request brings may take these numbers
+            ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+            // Die with the server, as a child does.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != server_pid_) {
+                _exit(0);
+            }
+            ready_broker() = std::make_unique<Broker>();
+            Request request;
+            Received got;
+            do {
+                got = receive(pair[1], 0, request);
+            } while (got == Received::nothing);
+            if (got != Received::request || request.header.op != ForkOp::fork) {
+                _exit(0);  // the server withdrew it
+            }
+            ::close(pair[1]);
+            become_child(request);
+            return true;
+        }
+        ::close(pair[1]);
+        ready_pid_ = pid;
+        ready_socket_ = pair[0];
+        return false;
+    }
+
+    // True in the forked child.
+    bool serve_one() {
+        Request request;
+        switch (receive(control_, MSG_DONTWAIT, request)) {
+            case Received::request:
+                if (request.header.op == ForkOp::prepare) {
+                    want_ready_ = true;
+                    return false;
                 }
-            }
-        }
-        ForkRequest request;
-        bool valid = static_cast<std::size_t>(n) >= sizeof request &&
-                     (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && fds.size() == 2;
-        if (valid) {
-            std::memcpy(&request, buffer.data(), sizeof request);
-            valid = request.op == ForkOp::fork &&
-                    request.env_size == static_cast<std::size_t>(n) - sizeof request;
-        }
-        if (!valid) {
-            for (int fd : fds) {
-                ::close(fd);
-            }
-            // Only a parent speaks here; nonsense from it is a bug, said once.
-            if (!send_report(control_, ForkReport{ForkOp::failed, request.id, 0, EPROTO})) {
+                break;
+            case Received::nothing:
+                return false;
+            case Received::closed:
                 parent_gone();
+            case Received::nonsense:
+                // Only a parent speaks here; nonsense from it is a bug, said once.
+                if (!send_report(control_, ForkReport{ForkOp::failed, 0, 0, EPROTO})) {
+                    parent_gone();
+                }
+                return false;
+        }
+        if (ready_socket_ >= 0) {
+            // The parent learns the pid first: it then sends the boot
+            // configuration while the request is still on its way.
+            pid_t pid = ready_pid_;
+            ready_pid_ = -1;  // reported from here on: its exit too
+            report_forked(request.header.id, pid);
+            if (!pass_on(ready_socket_, request)) {
+                ::kill(pid, SIGKILL);  // gone already; its exit says so
             }
+            ::close(ready_socket_);
+            ready_socket_ = -1;
+            request.close_fds();
             return false;
         }
         pid_t pid = ::fork();
         if (pid == 0) {
-            become_child(fds[0], fds[1], buffer.data() + sizeof request, request.env_size);
+            become_child(request);
             return true;
         }
         int fork_errno = errno;
-        ::close(fds[0]);
-        ::close(fds[1]);
-        bool sent;
+        request.close_fds();
         if (pid < 0) {
-            sent = send_report(control_, ForkReport{ForkOp::failed, request.id, 0, fork_errno});
-        } else {
-            // Opened while the child cannot have been reaped (only this
-            // thread reaps), so it names that process and no later one.
-            int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-            sent = send_report(control_, ForkReport{ForkOp::forked, request.id, pid, 0}, pidfd);
-            if (pidfd >= 0) {
-                ::close(pidfd);
+            if (!send_report(control_,
+                             ForkReport{ForkOp::failed, request.header.id, 0, fork_errno})) {
+                parent_gone();
             }
+            return false;
+        }
+        report_forked(request.header.id, pid);
+        return false;
+    }
+
+    void report_forked(std::uint32_t id, pid_t pid) {
+        // Opened while the child cannot have been reaped (only this thread
+        // reaps), so it names that process and no later one.
+        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        bool sent = send_report(control_, ForkReport{ForkOp::forked, id, pid, 0}, pidfd);
+        if (pidfd >= 0) {
+            ::close(pidfd);
         }
         if (!sent) {
             parent_gone();
         }
-        return false;
     }
 
-    void become_child(int stream, int err, const char* env, std::size_t env_size) {
+    void become_child(Request& request) {
         ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-        ::close(control_);
-        ::close(signals_);
+        for (int fd : {control_, signals_, ready_socket_}) {
+            if (fd >= 0) {
+                ::close(fd);
+            }
+        }
+        int stream = request.fds[0];
+        int err = request.fds[1];
         if (::dup2(stream, 0) < 0 || ::dup2(stream, 1) < 0 || ::dup2(err, 2) < 0) {
             _exit(2);
         }
-        ::close(stream);
-        ::close(err);
-        for (const char* p = env; p < env + env_size;) {
+        request.close_fds();
+        const char* env = request.env();
+        for (const char* p = env; p < env + request.header.env_size;) {
             std::string entry(p);
             p += entry.size() + 1;
             auto eq = entry.find('=');
@@ -197,9 +351,20 @@ class Server {
     int signals_ = -1;
     sigset_t old_mask_{};
     pid_t server_pid_ = ::getpid();
+    // One is made at the start, and after each start the parent finishes
+    // (not at once when one is taken: its fork and warm-up would compete
+    // for the CPUs with the start that took it).
+    bool want_ready_ = true;
+    pid_t ready_pid_ = -1;  // the ready child; -1: none
+
+    int ready_socket_ = -1;
 };
 
 }  // namespace
+
+std::unique_ptr<Broker> take_ready_broker() {
+    return std::move(ready_broker());
+}
 
 void serve_if_fork_server() {
     const char* mode = std::getenv(kChildEnv);
@@ -210,6 +375,10 @@ void serve_if_fork_server() {
     pid_t parent_pid = parent ? static_cast<pid_t>(std::atol(parent)) : 0;
     ::unsetenv(kChildEnv);
     ::unsetenv(kParentPidEnv);
+    if (std::getenv(kForkBindNowEnv) != nullptr) {
+        ::unsetenv("LD_BIND_NOW");
+        ::unsetenv(kForkBindNowEnv);
+    }
     // Die with the parent, whatever kills it; and not start at all if it
     // died before this line.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

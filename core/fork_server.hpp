@@ -6,6 +6,10 @@
 // started program that then takes the ordinary child path. Internal.
 #pragma once
 
+#include <memory>
+
+#include "tether/broker.hpp"
+
 namespace tether::detail {
 
 // In a process started as a fork server: serves fork requests until the
@@ -14,5 +18,10 @@ namespace tether::detail {
 // environment of a child (so the child path follows). Anywhere else: returns
 // at once. Call before any thread exists.
 void serve_if_fork_server();
+
+// In a child the fork server kept ready: the broker it started while it
+// waited for its request, so that the child path does not start one then.
+// nullptr anywhere else, and after the first call.
+std::unique_ptr<Broker> take_ready_broker();
 
 }  // namespace tether::detail

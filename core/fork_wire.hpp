@@ -12,14 +12,21 @@ namespace tether::detail {
 // TETHER_CHILD's value in a fork server's environment (a child has "1").
 inline constexpr const char* kForkServerMode = "fork-server";
 
+// Set beside LD_BIND_NOW=1 in a fork server's environment when the parent's
+// had no LD_BIND_NOW: the server resolves every symbol once, at its start,
+// instead of each forked child resolving (and copying the pages of) the
+// ones it calls; then it removes both, for the programs children start.
+inline constexpr const char* kForkBindNowEnv = "TETHER_FORK_BIND_NOW";
+
 // The largest request: its header and the extra environment of the child.
 inline constexpr std::size_t kMaxForkRequest = 60 * 1024;
 
 enum class ForkOp : std::uint8_t {
-    fork = 'F',    // parent → server: fork a child; fds: its stream, its stderr
-    forked = 'P',  // server → parent: `pid` runs; fd: a pidfd for it, if the kernel has them
-    failed = 'E',  // server → parent: fork() failed with errno `value`
-    exited = 'X',  // server → parent: child `pid` ended and was reaped; `value`: its wait status
+    fork = 'F',     // parent → server: fork a child; fds: its stream, its stderr
+    prepare = 'R',  // parent → server: a start is done; make the next child ready
+    forked = 'P',   // server → parent: `pid` runs; fd: a pidfd for it, if the kernel has them
+    failed = 'E',   // server → parent: fork() failed with errno `value`
+    exited = 'X',   // server → parent: child `pid` ended and was reaped; `value`: its wait status
 };
 
 // Followed by `env_size` bytes: KEY=VALUE entries, each ended by a NUL,

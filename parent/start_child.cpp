@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <vector>
 
 #include "core/log.hpp"
@@ -14,7 +15,20 @@ namespace tether::detail {
 std::string default_remote_name() {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
-    std::string user = this_account().name;
+    // Looked up once per effective uid: an NSS lookup on every start costs a
+    // read of /etc/passwd (or a round trip to a directory service).
+    static std::mutex mutex;
+    static uid_t cached_uid = static_cast<uid_t>(-1);
+    static std::string cached_user;
+    std::string user;
+    {
+        std::lock_guard lock(mutex);
+        if (cached_uid != ::geteuid() || cached_user.empty()) {
+            cached_user = this_account().name;
+            cached_uid = ::geteuid();
+        }
+        user = cached_user;
+    }
     return "tether:" + (user.empty() ? "?" : user) + "@" + host + ":" + std::to_string(::getpid());
 }
 

@@ -5,9 +5,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "support/functions.hpp"
 #include "support/harness.hpp"
@@ -39,6 +43,34 @@ int parent_of(int pid) {
     int ppid = 0;
     rest >> state >> ppid;
     return ppid;
+}
+
+// The children of `pid`, from /proc.
+std::vector<int> children_of(int pid) {
+    std::vector<int> children;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") == std::string::npos &&
+            parent_of(std::stoi(name)) == pid) {
+            children.push_back(std::stoi(name));
+        }
+    }
+    return children;
+}
+
+// The child the fork server keeps ready beside `forked` (polled: the server
+// makes it after answering; 0 if none appears within the limit).
+int ready_child_of(int server, const std::vector<int>& forked) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        for (int pid : children_of(server)) {
+            if (std::find(forked.begin(), forked.end(), pid) == forked.end()) {
+                return pid;
+            }
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    return 0;
 }
 
 // Threads of a process, from /proc.
@@ -149,6 +181,37 @@ TEST(Fork, AForkServerKilledWhileIdleIsReplacedAtTheNextFork) {
     EXPECT_TRUE(tt::gone_within(server, 5s));
 }
 
+// The server forks the next child ahead of its request; that ready child is
+// the next fork, and one killed while it waits is replaced unseen.
+TEST(Fork, TheServerKeepsTheNextChildReadyAndReplacesOneThatDies) {
+    tt::Master master;
+    tether::Context first = master.router.fork();
+    int server = first.call(ft::parent_pid);
+    int ready = ready_child_of(server, {first.call(tt::pid)});
+    ASSERT_GT(ready, 0) << "no ready child beside " << first.name();
+    tether::Context second = master.router.fork();
+    EXPECT_EQ(second.call(tt::pid), ready);
+    EXPECT_EQ(second.call(tt::add, 5, 6), 11);
+
+    int next_ready = ready_child_of(server, {first.call(tt::pid), ready});
+    ASSERT_GT(next_ready, 0);
+    ASSERT_EQ(::kill(next_ready, SIGKILL), 0);
+    EXPECT_TRUE(tt::gone_within(next_ready, 5s));
+    tether::Context third = master.router.fork();
+    EXPECT_NE(third.call(tt::pid), next_ready);
+    EXPECT_EQ(third.call(tt::add, 1, 1), 2);
+    EXPECT_EQ(third.call(ft::parent_pid), server);
+    // Shutdown ends the ready child with the server.
+    int last_ready = ready_child_of(server, {first.call(tt::pid), ready, third.call(tt::pid)});
+    ASSERT_GT(last_ready, 0);
+    first.shutdown(true);
+    second.shutdown(true);
+    third.shutdown(true);
+    master.broker.shutdown();
+    EXPECT_TRUE(tt::gone_within(server, 5s));
+    EXPECT_TRUE(tt::gone_within(last_ready, 5s));
+}
+
 TEST(Fork, ChildrenDieWithTheirForkServerAndSaySo) {
     tt::Master master;
     tether::Context child = master.router.fork();
@@ -170,8 +233,13 @@ TEST(ForkHelper, DISABLED_ForkMaster) {
     tt::Master master;
     tether::Context a = master.router.fork();
     tether::Context b = master.router.fork({.via = a});
-    std::cout << "PIDS " << a.call(tt::pid) << " " << b.call(tt::pid) << " "
-              << a.call(ft::parent_pid) << " " << b.call(ft::parent_pid) << std::endl;
+    int a_server = a.call(ft::parent_pid);
+    int b_server = b.call(ft::parent_pid);
+    // The children each server keeps ready for its next fork.
+    int a_ready = ready_child_of(a_server, {a.call(tt::pid)});
+    int b_ready = ready_child_of(b_server, {b.call(tt::pid)});
+    std::cout << "PIDS " << a.call(tt::pid) << " " << b.call(tt::pid) << " " << a_server << " "
+              << b_server << " " << a_ready << " " << b_ready << std::endl;
     std::string line;
     std::getline(std::cin, line);  // until the test kills us
 }
@@ -179,9 +247,10 @@ TEST(ForkHelper, DISABLED_ForkMaster) {
 TEST(Fork, SigkillOfTheMasterLeavesNoForkedProcessOrServer) {
     tt::HelperMaster helper("ForkHelper.DISABLED_ForkMaster");
     std::vector<int> pids = helper.pids();
-    ASSERT_EQ(pids.size(), 4u) << "helper output so far: " << helper.output();
+    ASSERT_EQ(pids.size(), 6u) << "helper output so far: " << helper.output();
     helper.kill();
-    const char* what[] = {"fork child", "fork grandchild", "fork server", "inner fork server"};
+    const char* what[] = {"fork child",        "fork grandchild",  "fork server",
+                          "inner fork server", "ready fork child", "inner ready fork child"};
     for (std::size_t i = 0; i < pids.size(); ++i) {
         ASSERT_GT(pids[i], 0);
         EXPECT_TRUE(tt::gone_within(pids[i], 2s)) << what[i] << " " << pids[i];

@@ -22,6 +22,10 @@ struct Method<ForkOptions> {
         // replaced once; a second failure is the answer.
         for (int attempt = 1;; ++attempt) {
             std::shared_ptr<ForkServerLink> server = ForkServerLink::of(router.core(), error_name);
+            struct PrepareNext {
+                ForkServerLink& server;
+                ~PrepareNext() { server.prepare_next(); }
+            } prepare_next{*server};
             try {
                 return start_child(router.core(), spec, [&](const BootConfig&) {
                     return server->fork(options.env, options.connect_timeout, error_name);

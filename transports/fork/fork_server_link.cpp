@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -76,8 +78,12 @@ pid_t spawn_server(int control, const std::string& name) {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::vector<std::string> env = environment_with(
-        {{kChildEnv, kForkServerMode}, {kParentPidEnv, std::to_string(::getpid())}});
+    std::map<std::string, std::string> extra{{kChildEnv, kForkServerMode},
+                                             {kParentPidEnv, std::to_string(::getpid())}};
+    if (std::getenv("LD_BIND_NOW") == nullptr) {
+        extra.insert({{"LD_BIND_NOW", "1"}, {kForkBindNowEnv, "1"}});
+    }
+    std::vector<std::string> env = environment_with(extra);
     std::vector<char*> c_env;
     for (auto& e : env) {
         c_env.push_back(e.data());
@@ -435,6 +441,18 @@ SpawnedChild ForkServerLink::fork(const std::map<std::string, std::string>& env,
                         .handle = child,
                         .protocol_fd = ours.release(),
                         .stderr_fd = err_read.release()};
+}
+
+void ForkServerLink::prepare_next() {
+    core_.broker().post([self = shared_from_this()] {
+        if (!self->alive() || !self->control_.is_open()) {
+            return;
+        }
+        ForkRequest request{ForkOp::prepare, 0, 0};
+        // A full socket means requests are queued: a fork is then on its way.
+        [[maybe_unused]] ssize_t n = ::send(self->control_.native_handle(), &request,
+                                            sizeof request, MSG_NOSIGNAL | MSG_DONTWAIT);
+    });
 }
 
 void ForkServerLink::lost(const std::string& why) {
