@@ -29,6 +29,7 @@ test_packages=(
     graphviz                # the CLI test renders `tether tree --dot` to SVG with dot
     debootstrap busybox-static  # the portable tests' Debian 11 and busybox-only roots
     podman                  # the podman method's tests run the real podman (nsenter: util-linux)
+    docker.io               # the docker method's tests start a dockerd of their own (containerd, runc)
     opendoas                # the doas tests run the real doas
 )
 bench_packages=(libbenchmark-dev)

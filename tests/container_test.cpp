@@ -1,8 +1,9 @@
-// The container methods against their tools. docker, kubectl and lxc cannot
-// run here (no daemon, no cluster, no LXD): a stand-in of the tool's name
-// checks the exact argv it gets and runs the command in a chroot
-// (tests/support/stub_tool.hpp). podman runs for real, in a container the
-// test makes from a root of bind mounts (no image to download).
+// The container methods against stand-ins of their tools: a script of the
+// tool's name checks the exact argv it gets and runs the command in a
+// chroot (tests/support/stub_tool.hpp). kubectl and lxc cannot run here (no
+// cluster, no LXD), so this is all they get. docker's argv is checked here
+// and the real daemon runs it in docker_test.cpp (a dockerd the test
+// starts); podman runs for real in podman_test.cpp.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
