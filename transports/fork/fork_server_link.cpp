@@ -443,16 +443,20 @@ SpawnedChild ForkServerLink::fork(const std::map<std::string, std::string>& env,
                         .stderr_fd = err_read.release()};
 }
 
-void ForkServerLink::prepare_next() {
-    core_.broker().post([self = shared_from_this()] {
-        if (!self->alive() || !self->control_.is_open()) {
-            return;
-        }
-        ForkRequest request{ForkOp::prepare, 0, 0};
-        // A full socket means requests are queued: a fork is then on its way.
-        [[maybe_unused]] ssize_t n = ::send(self->control_.native_handle(), &request,
-                                            sizeof request, MSG_NOSIGNAL | MSG_DONTWAIT);
-    });
+void ForkServerLink::prepare_next() noexcept {
+    try {
+        core_.broker().post([self = shared_from_this()] {
+            if (!self->alive() || !self->control_.is_open()) {
+                return;
+            }
+            ForkRequest request{ForkOp::prepare, 0, 0};
+            // A full socket means requests are queued: a fork is on its way.
+            [[maybe_unused]] ssize_t n = ::send(self->control_.native_handle(), &request,
+                                                sizeof request, MSG_NOSIGNAL | MSG_DONTWAIT);
+        });
+    } catch (const std::exception&) {
+        // The broker has stopped: there is no next start to prepare for.
+    }
 }
 
 void ForkServerLink::lost(const std::string& why) {

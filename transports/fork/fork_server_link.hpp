@@ -92,7 +92,7 @@ class ForkServerLink final : public ChildLink, public std::enable_shared_from_th
     // Any thread: a start this server forked for is over (connected or
     // failed), so the server may make its next child ready now, off that
     // start's critical path. A server that is gone is the next fork's to find.
-    void prepare_next();
+    void prepare_next() noexcept;
     // Any thread: false once the server is known to be gone.
     bool alive() const noexcept { return !dead_.load(std::memory_order_acquire); }
 
