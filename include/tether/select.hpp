@@ -1,5 +1,5 @@
-// Waits on many Receivers at once and yields each result as it arrives,
-// exactly once. Move-only; one thread uses it at a time.
+// Waits on many Receivers (and Latches) at once and yields each result as
+// it arrives, exactly once. Move-only; one thread uses it at a time.
 //
 //   tether::Select<std::string> sel(calls);     // takes the receivers over
 //   while (!sel.empty()) {
@@ -8,37 +8,63 @@
 //   }
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "tether/context.hpp"
 #include "tether/errors.hpp"
+#include "tether/latch.hpp"
 #include "tether/receiver.hpp"
 
 namespace tether {
 
 template <class T>
 class Select {
+    // What a latch member yields (a Select<void> has no latches).
+    using Item = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
   public:
-    // One arrived result.
+    // One arrived result: a call's, or an item of a latch.
     class Done {
       public:
-        // The context that answered.
-        Context context() const { return Context(slot_->respondent()); }
+        // The context that answered. Throws tether::Error for a latch's item.
+        Context context() const {
+            if (!slot_) {
+                throw Error("tether: Select::Done::context() of a Latch's item");
+            }
+            return Context(slot_->respondent());
+        }
         // Its result, or throws that call's CallError / ChannelError.
-        T value() const { return detail::decode_reply<T>(slot_->respondent(), reply_); }
+        T value() const {
+            if constexpr (std::is_void_v<T>) {
+                detail::decode_reply<T>(slot_->respondent(), reply_);
+            } else {
+                if (item_) {
+                    return *item_;
+                }
+                return detail::decode_reply<T>(slot_->respondent(), reply_);
+            }
+        }
+        // Whether it came from a latch rather than a call.
+        bool from_latch() const noexcept { return !slot_; }
 
       private:
         friend class Select;
         Done(std::shared_ptr<detail::ReplySlot> slot, detail::Reply reply)
             : slot_(std::move(slot)), reply_(std::move(reply)) {}
+        explicit Done(Item item) : item_(std::move(item)) {}
 
         std::shared_ptr<detail::ReplySlot> slot_;
         detail::Reply reply_;
+        std::optional<Item> item_;
     };
 
     Select() = default;
@@ -49,8 +75,23 @@ class Select {
         }
     }
     explicit Select(std::vector<Receiver<T>>&& receivers) : Select(receivers) {}
-    Select(Select&&) noexcept = default;
-    Select& operator=(Select&&) noexcept = default;
+    Select(Select&& other) noexcept
+        : queue_(std::move(other.queue_)),
+          members_(std::move(other.members_)),
+          pending_(std::exchange(other.pending_, 0)) {
+        other.members_.clear();
+    }
+    Select& operator=(Select&& other) noexcept {
+        if (this != &other) {
+            release();
+            queue_ = std::move(other.queue_);
+            members_ = std::move(other.members_);
+            pending_ = std::exchange(other.pending_, 0);
+            other.members_.clear();
+        }
+        return *this;
+    }
+    ~Select() { release(); }
 
     void add(Receiver<T> receiver) {
         if (!receiver.slot_) {
@@ -59,34 +100,106 @@ class Select {
         if (receiver.slot_->taken()) {
             throw Error("tether: Select::add of a Receiver whose result was already taken");
         }
-        members_.push_back(std::move(receiver.slot_));
-        members_.back()->notify(queue_, members_.size() - 1);
+        members_.push_back(Member{std::move(receiver.slot_), nullptr});
+        members_.back().slot->notify(queue(), members_.size() - 1);
         ++pending_;
     }
 
-    // Whether every member has been yielded.
+    // Waits on `latch` too: each item it holds or is given is yielded once
+    // (unless another consumer takes it first), and the latch stays a member
+    // until it is closed and drained. A latch is in one Select at a time
+    // (tether::Error otherwise) until that Select is destroyed.
+    void add(const Latch<Item>& latch) requires(!std::is_void_v<T>) {
+        members_.push_back(Member{nullptr, latch.state_});
+        try {
+            latch.state_->notify(queue(), members_.size() - 1);
+        } catch (...) {
+            members_.pop_back();
+            throw;
+        }
+        ++pending_;
+    }
+
+    // Whether every member has been yielded (and every latch closed and
+    // drained).
     bool empty() const noexcept { return pending_ == 0; }
+    // Members not yet done: receivers not yielded, latches not drained.
     std::size_t size() const noexcept { return pending_; }
 
-    // The next result to arrive. Throws SelectError when empty, TimeoutError
+    // The next result to arrive. Throws SelectError when empty (also when
+    // the last member, a latch, is closed while this waits), TimeoutError
     // when `timeout` passes first (the Select stays usable).
     Done get() { return next(std::nullopt); }
     Done get(std::chrono::milliseconds timeout) { return next(timeout); }
 
   private:
-    Done next(std::optional<std::chrono::milliseconds> timeout) {
-        if (pending_ == 0) {
-            throw SelectError();
+    struct Member {
+        std::shared_ptr<detail::ReplySlot> slot;
+        std::shared_ptr<detail::LatchState<Item>> latch;
+    };
+
+    const std::shared_ptr<detail::SelectQueue>& queue() {
+        if (!queue_) {
+            queue_ = std::make_shared<detail::SelectQueue>();
         }
-        std::size_t index = queue_->pop(timeout);
-        std::shared_ptr<detail::ReplySlot> slot = std::move(members_[index]);
-        --pending_;
-        detail::Reply reply = slot->take(std::chrono::milliseconds(0));
-        return Done(std::move(slot), std::move(reply));
+        return queue_;
     }
 
-    std::shared_ptr<detail::SelectQueue> queue_ = std::make_shared<detail::SelectQueue>();
-    std::vector<std::shared_ptr<detail::ReplySlot>> members_;
+    Done next(std::optional<std::chrono::milliseconds> timeout) {
+        using Clock = std::chrono::steady_clock;
+        const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+        for (;;) {
+            if (pending_ == 0) {
+                throw SelectError();
+            }
+            std::optional<std::chrono::milliseconds> left;
+            if (timeout) {
+                left = std::max(
+                    std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+            }
+            std::size_t index;
+            try {
+                index = queue_->pop(left);
+            } catch (const TimeoutError&) {
+                throw TimeoutError("tether: Select::get timed out after " +
+                                   std::to_string(timeout->count()) + " ms");
+            }
+            Member& member = members_[index];
+            if (member.slot) {
+                std::shared_ptr<detail::ReplySlot> slot = std::move(member.slot);
+                --pending_;
+                detail::Reply reply = slot->take(std::chrono::milliseconds(0));
+                return Done(std::move(slot), std::move(reply));
+            }
+            if constexpr (!std::is_void_v<T>) {
+                if (member.latch) {
+                    if (std::optional<Item> item = member.latch->try_get()) {
+                        return Done(std::move(*item));
+                    }
+                    if (member.latch->drained()) {
+                        member.latch->forget(queue_.get());
+                        member.latch.reset();
+                        --pending_;
+                    }
+                }
+            }
+            // Otherwise an announcement whose item another consumer took.
+        }
+    }
+
+    void release() noexcept {
+        if constexpr (!std::is_void_v<T>) {
+            for (Member& m : members_) {
+                if (m.latch) {
+                    m.latch->forget(queue_.get());
+                }
+            }
+        }
+    }
+
+    std::shared_ptr<detail::SelectQueue> queue_;
+    std::vector<Member> members_;
     std::size_t pending_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include "tether/context.hpp"
 #include "tether/errors.hpp"
 #include "tether/export.hpp"
+#include "tether/latch.hpp"
 #include "tether/log.hpp"
 #include "tether/options.hpp"
 #include "tether/receiver.hpp"
