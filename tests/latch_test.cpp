@@ -186,3 +186,79 @@ TEST(LatchInSelect, ALatchIsInOneSelectAtATime) {
     latch.put(6);
     EXPECT_EQ(third.get(1s).value(), 6);
 }
+
+TEST(SelectMembers, ARemovedLatchIsNoLongerWaitedOnAndKeepsItsItems) {
+    tether::Latch<int> latch;
+    tether::Latch<int> other;
+    tether::Select<int> select;
+    select.add(latch);
+    select.add(other);
+    latch.put(1);
+    EXPECT_TRUE(select.remove(latch));
+    EXPECT_FALSE(select.remove(latch));
+    EXPECT_EQ(select.size(), 1u);
+    other.put(2);
+    EXPECT_EQ(select.get(1s).value(), 2);  // the announcement of 1 is skipped
+    EXPECT_EQ(latch.get(0ms), 1);
+    // Free for another select now.
+    tether::Select<int> next;
+    next.add(latch);
+    latch.put(3);
+    EXPECT_EQ(next.get(1s).value(), 3);
+}
+
+TEST(SelectMembers, CloseDropsEveryMemberAndTheSelectTakesNewOnes) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Latch<int> latch;
+    tether::Select<int> select;
+    select.add(child.call_async(tt::sleep_ms, 50));
+    select.add(latch);
+    select.close();
+    EXPECT_TRUE(select.empty());
+    EXPECT_THROW(select.get(10ms), tether::SelectError);
+    latch.put(4);  // released: no select hears it, the latch keeps it
+    select.add(child.call_async(tt::add, 2, 2));
+    EXPECT_EQ(select.get(10s).value(), 4);  // the dropped call's result never comes here
+    EXPECT_THROW(select.get(100ms), tether::SelectError);
+    EXPECT_EQ(latch.get(0ms), 4);
+    tether::Select<int> other;
+    other.add(latch);
+}
+
+TEST(ReceiverClose, EndsAWaitOnAnotherThreadWithChannelError) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Receiver<int> pending = child.call_async(tt::sleep_ms, 30000);
+    std::thread closer([&pending] {
+        std::this_thread::sleep_for(50ms);  // lets get() start waiting; either order passes
+        pending.close();
+    });
+    try {
+        pending.get(10s);
+        ADD_FAILURE() << "get() returned after close()";
+    } catch (const tether::ChannelError& e) {
+        EXPECT_TRUE(tt::contains(e.what(), "the receiver was closed")) << e.what();
+    }
+    closer.join();
+    // The context itself is fine: the next call waits behind the sleep, so
+    // shut it down rather than wait 30 s.
+    child.shutdown(true);
+}
+
+TEST(ReceiverClose, AResultThatArrivedFirstIsStillYielded) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Receiver<int> done = child.call_async(tt::add, 1, 2);
+    while (!done.ready()) {
+        std::this_thread::sleep_for(1ms);  // a poll for the test's precondition
+    }
+    done.close();
+    EXPECT_EQ(done.get(), 3);
+    tether::Receiver<int> in_select = child.call_async(tt::sleep_ms, 30000);
+    in_select.close();
+    tether::Select<int> select;
+    select.add(std::move(in_select));
+    EXPECT_THROW(select.get(10s).value(), tether::ChannelError);
+    child.shutdown(true);
+}

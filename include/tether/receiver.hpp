@@ -34,6 +34,16 @@ class Receiver {
     // usable and a later get() still yields the result.
     T get(std::chrono::milliseconds timeout) { return take(timeout); }
 
+    // Stops waiting: a get() that has not had the result yet (waiting now on
+    // another thread, or later; here or in a Select) throws ChannelError
+    // "the receiver was closed". A result that arrived before is still
+    // yielded. The call itself is not cancelled; its late reply is dropped.
+    void close() {
+        if (slot_) {
+            slot_->deliver(detail::Reply{true, "the receiver was closed"});
+        }
+    }
+
     // Whether the result (or the error) has arrived.
     bool ready() const { return slot_ && slot_->ready(); }
     // The context the call went to.

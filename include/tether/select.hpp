@@ -120,6 +120,30 @@ class Select {
         ++pending_;
     }
 
+    // Stops waiting on `latch` (its items stay in it). Returns whether it
+    // was a member.
+    bool remove(const Latch<Item>& latch) requires(!std::is_void_v<T>) {
+        for (Member& m : members_) {
+            if (m.latch == latch.state_) {
+                m.latch->forget(queue_.get());
+                m.latch.reset();
+                --pending_;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Drops every member: latches are released (their items stay in them),
+    // results still to come are dropped. The select is then empty and can
+    // take new members.
+    void close() noexcept {
+        release();
+        members_.clear();
+        queue_.reset();
+        pending_ = 0;
+    }
+
     // Whether every member has been yielded (and every latch closed and
     // drained).
     bool empty() const noexcept { return pending_ == 0; }
