@@ -14,10 +14,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/child_env.hpp"
+#include "core/fd_passing.hpp"
 #include "core/fork_wire.hpp"
 
 namespace tether::detail {
@@ -30,25 +32,9 @@ namespace {
 }
 
 bool send_report(int control, const ForkReport& report, int fd = -1) {
-    iovec iov{const_cast<ForkReport*>(&report), sizeof report};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control_buf[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
-        msg.msg_control = control_buf;
-        msg.msg_controllen = sizeof control_buf;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    ssize_t n;
-    do {
-        n = ::sendmsg(control, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(sizeof report);
+    iovec part{const_cast<ForkReport*>(&report), sizeof report};
+    std::span<const int> fds = fd >= 0 ? std::span<const int>(&fd, 1) : std::span<const int>();
+    return send_with_fds(control, {&part, 1}, fds) == static_cast<ssize_t>(sizeof report);
 }
 
 // A fork request as it arrived: the bytes, and the child's stream and
@@ -72,35 +58,15 @@ enum class Received { request, nothing, nonsense, closed };
 // child's (blocking). A nonsense request's fds are closed.
 Received receive(int socket, int flags, Request& r) {
     r.bytes.resize(sizeof(ForkRequest) + kMaxForkRequest);
-    iovec iov{r.bytes.data(), r.bytes.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
-    msg.msg_control = control_buf;
-    msg.msg_controllen = sizeof control_buf;
-    ssize_t n;
-    do {
-        n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | flags);
-    } while (n < 0 && errno == EINTR && (flags & MSG_DONTWAIT) == 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+    bool truncated = false;
+    ssize_t n = receive_with_fds(socket, r.bytes.data(), r.bytes.size(), flags, r.fds, truncated);
+    if (n < 0 && errno == EAGAIN) {
         return Received::nothing;
     }
     if (n <= 0) {
         return Received::closed;
     }
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                r.fds.push_back(fd);
-            }
-        }
-    }
-    bool valid = static_cast<std::size_t>(n) >= sizeof r.header &&
-                 (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
+    bool valid = static_cast<std::size_t>(n) >= sizeof r.header && !truncated;
     if (valid) {
         std::memcpy(&r.header, r.bytes.data(), sizeof r.header);
         std::size_t env_size = static_cast<std::size_t>(n) - sizeof r.header;
@@ -118,23 +84,8 @@ Received receive(int socket, int flags, Request& r) {
 
 // Passes a request on to a ready child, fds and all.
 bool pass_on(int socket, const Request& r) {
-    iovec iov{const_cast<char*>(r.bytes.data()), r.bytes.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
-    msg.msg_control = control_buf;
-    msg.msg_controllen = sizeof control_buf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-    std::memcpy(CMSG_DATA(c), r.fds.data(), 2 * sizeof(int));
-    ssize_t n;
-    do {
-        n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(r.bytes.size());
+    iovec part{const_cast<char*>(r.bytes.data()), r.bytes.size()};
+    return send_with_fds(socket, {&part, 1}, r.fds) == static_cast<ssize_t>(r.bytes.size());
 }
 
 // What a ready child does while it waits, so that the child it becomes does

@@ -53,17 +53,6 @@ void expect_works_inside(tether::Router& router, tether::Context ctx, const std:
     EXPECT_THROW(ctx.call(tt::add, 1, 1), tether::ChannelError);
 }
 
-// The ConnectError `start` throws, its what() and diagnostics together.
-template <class Start>
-std::string connect_failure(Start start) {
-    try {
-        start();
-    } catch (const tether::ConnectError& e) {
-        return std::string(e.what()) + "\n" + e.diagnostics();
-    }
-    return "(no ConnectError)";
-}
-
 class StandIn : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -113,7 +102,7 @@ TEST_F(StandIn, DockerFromInsideAnotherContext) {
 TEST_F(StandIn, DockerNoSuchContainerSaysSo) {
     tt::StubTool docker("docker", root_->path(), {"web"});
     docker.expect({"exec", "--interactive", "nope"}, "nope");
-    std::string failure = connect_failure(
+    std::string failure = tt::connect_failure(
         [&] { master_.router.docker({.container = "nope", .docker_path = docker.path()}); });
     EXPECT_TRUE(tt::contains(failure, "docker.nope")) << failure;
     EXPECT_TRUE(tt::contains(failure, "Error response from daemon: No such container: nope"))
@@ -121,9 +110,9 @@ TEST_F(StandIn, DockerNoSuchContainerSaysSo) {
 }
 
 TEST_F(StandIn, DockerNeedsAContainerOrAnImage) {
-    std::string failure = connect_failure([&] { master_.router.docker({}); });
+    std::string failure = tt::connect_failure([&] { master_.router.docker({}); });
     EXPECT_TRUE(tt::contains(failure, "exactly one of container and image")) << failure;
-    failure = connect_failure([&] { master_.router.docker({.container = "-x"}); });
+    failure = tt::connect_failure([&] { master_.router.docker({.container = "-x"}); });
     EXPECT_TRUE(tt::contains(failure, "invalid container '-x'")) << failure;
 }
 
@@ -152,7 +141,7 @@ TEST_F(StandIn, KubectlEveryOptionInItsPlace) {
 TEST_F(StandIn, KubectlNoSuchPodSaysSo) {
     tt::StubTool kubectl("kubectl", root_->path(), {"api-0"});
     kubectl.expect({"exec", "-i", "api-9", "--"}, "api-9");
-    std::string failure = connect_failure(
+    std::string failure = tt::connect_failure(
         [&] { master_.router.kubectl({.pod = "api-9", .kubectl_path = kubectl.path()}); });
     EXPECT_TRUE(tt::contains(failure, "kubectl.api-9")) << failure;
     EXPECT_TRUE(tt::contains(failure, "Error from server (NotFound): pods \"api-9\" not found"))
@@ -169,8 +158,8 @@ TEST_F(StandIn, LxcExecRunsInTheInstance) {
 TEST_F(StandIn, LxcNoSuchInstanceSaysSo) {
     tt::StubTool lxc("lxc", root_->path(), {"c1"});
     lxc.expect({"exec", "--mode=non-interactive", "c2", "--"}, "c2");
-    std::string failure =
-        connect_failure([&] { master_.router.lxc({.container = "c2", .lxc_path = lxc.path()}); });
+    std::string failure = tt::connect_failure(
+        [&] { master_.router.lxc({.container = "c2", .lxc_path = lxc.path()}); });
     EXPECT_TRUE(tt::contains(failure, "lxc.c2")) << failure;
     EXPECT_TRUE(tt::contains(failure, "Error: Instance not found")) << failure;
 }
@@ -180,7 +169,7 @@ TEST_F(StandIn, LxcNoSuchInstanceSaysSo) {
 TEST_F(StandIn, AStandInRefusesAnUnexpectedArgv) {
     tt::StubTool docker("docker", root_->path(), {"web"});
     docker.expect({"exec", "--interactive", "--user=nobody", "web"}, "web");
-    std::string failure = connect_failure(
+    std::string failure = tt::connect_failure(
         [&] { master_.router.docker({.container = "web", .docker_path = docker.path()}); });
     EXPECT_TRUE(tt::contains(failure, "stub docker: argument 3 is 'web', expected '--user=nobody'"))
         << failure;

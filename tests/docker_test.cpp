@@ -49,17 +49,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The ConnectError `start` throws, its what() and diagnostics together.
-template <class Start>
-std::string connect_failure(Start start) {
-    try {
-        start();
-    } catch (const tether::ConnectError& e) {
-        return std::string(e.what()) + "\n" + e.diagnostics();
-    }
-    return "(no ConnectError)";
-}
-
 std::vector<std::string> words_of(const std::string& text) {
     std::istringstream in(text);
     std::vector<std::string> out;
@@ -253,7 +242,7 @@ TEST_F(Docker, AsAnotherUserFromInsideAnotherContext) {
 
 TEST_F(Docker, NoSuchContainerSaysSo) {
     std::string name = "tt-docker-" + std::to_string(::getpid()) + "-nope";
-    std::string failure = connect_failure(
+    std::string failure = tt::connect_failure(
         [&] { master_.router.docker({.container = name, .docker_path = client()}); });
     EXPECT_TRUE(tt::contains(failure, "docker." + name)) << failure;
     EXPECT_TRUE(tt::contains(failure, "No such container: " + name)) << failure;
@@ -268,8 +257,8 @@ TEST_F(Docker, AnImageWithoutGlibcSaysSoAndLeavesNoContainer) {
         GTEST_SKIP() << "this program carries a portable build, which runs without glibc";
     }
     const std::string& name = image("busybox", busybox);
-    std::string failure =
-        connect_failure([&] { master_.router.docker({.image = name, .docker_path = client()}); });
+    std::string failure = tt::connect_failure(
+        [&] { master_.router.docker({.image = name, .docker_path = client()}); });
     EXPECT_TRUE(tt::contains(failure, "docker." + name)) << failure;
     EXPECT_TRUE(tt::contains(
         failure, "the target has no glibc (no " + tether::detail::this_program().interpreter + ")"))

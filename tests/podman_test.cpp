@@ -8,7 +8,6 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -40,14 +39,7 @@ const std::string kPodman = TT_PODMAN_HERE;
 std::pair<int, std::string> podman(const std::vector<std::string>& args) {
     std::vector<std::string> words{kPodman};
     words.insert(words.end(), args.begin(), args.end());
-    FILE* pipe = ::popen((tether::detail::shell_join(words) + " 2>&1").c_str(), "r");
-    std::string out;
-    char buffer[4096];
-    for (std::size_t n; pipe && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-        out.append(buffer, n);
-    }
-    int status = pipe ? ::pclose(pipe) : -1;
-    return {status, out};
+    return tt::shell(tether::detail::shell_join(words));
 }
 
 class Podman : public ::testing::Test {

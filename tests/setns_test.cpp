@@ -58,15 +58,6 @@ class Setns : public ::testing::Test {
     const std::string tag_ = std::to_string(::getpid());
 };
 
-std::string connect_failure(const std::function<void()>& start) {
-    try {
-        start();
-    } catch (const tether::ConnectError& e) {
-        return std::string(e.what()) + "\n" + e.diagnostics();
-    }
-    return "(no ConnectError)";
-}
-
 }  // namespace
 
 TEST_F(Setns, ANamedNetworkNamespaceShowsOnlyItsInterfaces) {
@@ -123,13 +114,13 @@ TEST_F(Setns, AsAnotherUserFromInsideAnotherContext) {
 
 TEST_F(Setns, AMissingNamespaceOrProcessGivesNsentersWords) {
     std::string failure =
-        connect_failure([&] { master_.router.setns({.net = "tt-no-such-" + tag_}); });
+        tt::connect_failure([&] { master_.router.setns({.net = "tt-no-such-" + tag_}); });
     EXPECT_TRUE(tt::contains(failure, "setns.net.tt-no-such-" + tag_)) << failure;
     EXPECT_TRUE(tt::contains(failure, "nsenter: cannot open /run/netns/tt-no-such-" + tag_))
         << failure;
-    failure = connect_failure([&] { master_.router.setns({.pid = 999999999}); });
+    failure = tt::connect_failure([&] { master_.router.setns({.pid = 999999999}); });
     EXPECT_TRUE(tt::contains(failure, "nsenter: ")) << failure;
-    failure = connect_failure([&] { master_.router.setns({}); });
+    failure = tt::connect_failure([&] { master_.router.setns({}); });
     EXPECT_TRUE(tt::contains(failure, "exactly one of pid")) << failure;
 }
 

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/harness.hpp"
 #include "support/leak_check.hpp"
 
 extern char** environ;
@@ -223,17 +224,6 @@ void sweep_stale() {
 }
 
 }  // namespace
-
-std::pair<int, std::string> shell(const std::string& command) {
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "re");
-    std::string out;
-    char buffer[4096];
-    for (std::size_t n; pipe && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
-        out.append(buffer, n);
-    }
-    int status = pipe ? ::pclose(pipe) : -1;
-    return {status, out};
-}
 
 std::string DockerDaemon::missing() {
     if (::geteuid() != 0) {

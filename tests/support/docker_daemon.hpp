@@ -68,8 +68,4 @@ class DockerDaemon {
     bool stopped_ = false;
 };
 
-// Runs `command` with /bin/sh: its exit status (as pclose gives it) and its
-// output, both streams in order. Blocks until it exits.
-std::pair<int, std::string> shell(const std::string& command);
-
 }  // namespace tt

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "functions.hpp"
 #include "leak_check.hpp"
@@ -74,6 +75,30 @@ inline bool gone_within(int pid, std::chrono::milliseconds limit) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return true;
+}
+
+// The ConnectError `start` throws, its what() and diagnostics together, or
+// "(no ConnectError)".
+inline std::string connect_failure(const std::function<void()>& start) {
+    try {
+        start();
+    } catch (const tether::ConnectError& e) {
+        return std::string(e.what()) + "\n" + e.diagnostics();
+    }
+    return "(no ConnectError)";
+}
+
+// Runs `command` with /bin/sh: its exit status (as pclose gives it) and its
+// output, both streams in order. Blocks until it exits.
+inline std::pair<int, std::string> shell(const std::string& command) {
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "re");
+    std::string out;
+    char buffer[4096];
+    for (std::size_t n; pipe && (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) {
+        out.append(buffer, n);
+    }
+    int status = pipe ? ::pclose(pipe) : -1;
+    return {status, out};
 }
 
 // Sends tether's log to a temporary file for the test's duration.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/child_env.hpp"
+#include "core/fd_passing.hpp"
 #include "core/log.hpp"
 #include "parent/command.hpp"
 #include "parent/exit_status.hpp"
@@ -286,34 +287,20 @@ void ForkServerLink::await_reports() {
 bool ForkServerLink::read_reports(std::optional<ForkReport>* answer, std::uint32_t id, int* pidfd) {
     for (;;) {
         ForkReport report;
-        iovec iov{&report, sizeof report};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control_buf[CMSG_SPACE(sizeof(int))] = {};
-        msg.msg_control = control_buf;
-        msg.msg_controllen = sizeof control_buf;
-        ssize_t n = ::recvmsg(control_.native_handle(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
+        std::vector<int> fds;
+        bool truncated = false;
+        ssize_t n = receive_with_fds(control_.native_handle(), &report, sizeof report, MSG_DONTWAIT,
+                                     fds, truncated);
         if (n < 0 && errno == EAGAIN) {
             return true;
         }
-        if (n <= 0) {
-            return false;
-        }
-        int fd = -1;
-        if (cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        }
-        if (n != sizeof report) {
-            if (fd >= 0) {
+        if (n != sizeof report || truncated || fds.size() > 1) {
+            for (int fd : fds) {
                 ::close(fd);
             }
-            return false;  // not our server speaking
+            return false;  // EOF, an error, or not our server speaking
         }
+        int fd = fds.empty() ? -1 : fds.front();
         bool is_answer = report.op == ForkOp::forked || report.op == ForkOp::failed;
         if (answer != nullptr && is_answer && report.id == id) {
             *answer = report;
@@ -379,23 +366,9 @@ SpawnedChild ForkServerLink::fork(const std::map<std::string, std::string>& env,
     Fd err_write(err[1]);
 
     ForkRequest request{ForkOp::fork, next_request_++, static_cast<std::uint32_t>(entries.size())};
-    iovec iov[2] = {{&request, sizeof request}, {entries.data(), entries.size()}};
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = entries.empty() ? 1 : 2;
-    alignas(cmsghdr) char control_buf[CMSG_SPACE(2 * sizeof(int))] = {};
-    msg.msg_control = control_buf;
-    msg.msg_controllen = sizeof control_buf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    iovec parts[2] = {{&request, sizeof request}, {entries.data(), entries.size()}};
     int fds[2] = {theirs.fd, err_write.fd};
-    std::memcpy(CMSG_DATA(c), fds, sizeof fds);
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(control_.native_handle(), &msg, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
+    ssize_t sent = send_with_fds(control_.native_handle(), {parts, entries.empty() ? 1U : 2U}, fds);
     if (sent < 0) {
         std::string why = os_error("cannot be written to");
         lost(why);
