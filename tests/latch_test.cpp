@@ -262,3 +262,24 @@ TEST(ReceiverClose, AResultThatArrivedFirstIsStillYielded) {
     EXPECT_THROW(select.get(10s).value(), tether::ChannelError);
     child.shutdown(true);
 }
+
+TEST(SelectMembers, ReadySaysWhetherAResultIsThereWithoutTakingIt) {
+    tt::Master master;
+    tether::Context child = master.router.local();
+    tether::Latch<int> latch;
+    tether::Select<int> select;
+    EXPECT_FALSE(select.ready());
+    select.add(latch);
+    tether::Receiver<int> call = child.call_async(tt::add, 1, 1);
+    select.add(std::move(call));
+    latch.put(9);
+    EXPECT_TRUE(select.ready());
+    std::set<int> got;
+    got.insert(select.get(10s).value());  // in arrival order: either first
+    got.insert(select.get(10s).value());
+    EXPECT_EQ(got, (std::set<int>{2, 9}));
+    EXPECT_FALSE(select.ready());
+    latch.close();
+    EXPECT_FALSE(select.ready());  // closed and drained: nothing to yield
+    EXPECT_THROW(select.get(1s), tether::SelectError);
+}

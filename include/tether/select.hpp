@@ -144,6 +144,23 @@ class Select {
         pending_ = 0;
     }
 
+    // Whether get() would return a result now, without waiting: a member's
+    // reply has arrived, or a latch member holds an item (which another
+    // consumer of that latch may still take first).
+    bool ready() const {
+        for (const Member& m : members_) {
+            if (m.slot && m.slot->ready()) {
+                return true;
+            }
+            if constexpr (!std::is_void_v<T>) {
+                if (m.latch && m.latch->size() > 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     // Whether every member has been yielded (and every latch closed and
     // drained).
     bool empty() const noexcept { return pending_ == 0; }
