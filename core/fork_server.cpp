@@ -306,9 +306,8 @@ class Server {
     // (not at once when one is taken: its fork and warm-up would compete
     // for the CPUs with the start that took it).
     bool want_ready_ = true;
-    pid_t ready_pid_ = -1;  // the ready child; -1: none
-
-    int ready_socket_ = -1;
+    pid_t ready_pid_ = -1;   // the ready child; -1: none
+    int ready_socket_ = -1;  // the server's end of its socketpair
 };
 
 }  // namespace

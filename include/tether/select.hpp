@@ -108,7 +108,8 @@ class Select {
     // Waits on `latch` too: each item it holds or is given is yielded once
     // (unless another consumer takes it first), and the latch stays a member
     // until it is closed and drained. A latch is in one Select at a time
-    // (tether::Error otherwise) until that Select is destroyed.
+    // (tether::Error otherwise) until that Select removes it, is closed or
+    // is destroyed.
     void add(const Latch<Item>& latch) requires(!std::is_void_v<T>) {
         members_.push_back(Member{nullptr, latch.state_});
         try {
