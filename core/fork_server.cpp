@@ -226,14 +226,15 @@ class Server {
                 }
                 return false;
         }
-        if (ready_socket_ >= 0) {
-            // The parent learns the pid first: it then sends the boot
-            // configuration while the request is still on its way.
+        if (ready_socket_ >= 0 && ready_child_alive()) {
+            // The parent learns the pid first: it sends the boot
+            // configuration while the request is still on its way (and the
+            // ready child's wake-up cannot delay the answer).
             pid_t pid = ready_pid_;
             ready_pid_ = -1;  // reported from here on: its exit too
             report_forked(request.header.id, pid);
             if (!pass_on(ready_socket_, request)) {
-                ::kill(pid, SIGKILL);  // gone already; its exit says so
+                ::kill(pid, SIGKILL);  // killed just now: its exit says so
             }
             ::close(ready_socket_);
             ready_socket_ = -1;
@@ -255,6 +256,21 @@ class Server {
             return false;
         }
         report_forked(request.header.id, pid);
+        return false;
+    }
+
+    // Whether the ready child still waits. One that died (killed while it
+    // waited, not yet reaped) is reaped and forgotten here, so that the
+    // request is forked on demand rather than answered with a dead pid.
+    bool ready_child_alive() {
+        int status = 0;
+        if (::waitpid(ready_pid_, &status, WNOHANG) != ready_pid_) {
+            return true;
+        }
+        ::close(ready_socket_);
+        ready_socket_ = -1;
+        ready_pid_ = -1;
+        want_ready_ = true;
         return false;
     }
 
