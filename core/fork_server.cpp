@@ -141,13 +141,7 @@ class Server {
         pid_t pid;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
             if (pid == ready_pid_) {
-                // Gone while it waited: nobody knows it; another is made.
-                want_ready_ = true;
-                if (ready_socket_ >= 0) {
-                    ::close(ready_socket_);
-                }
-                ready_pid_ = -1;
-                ready_socket_ = -1;
+                forget_ready_child();
                 continue;
             }
             if (!send_report(control_, ForkReport{ForkOp::exited, 0, pid, status})) {
@@ -267,11 +261,19 @@ class Server {
         if (::waitpid(ready_pid_, &status, WNOHANG) != ready_pid_) {
             return true;
         }
-        ::close(ready_socket_);
+        forget_ready_child();
+        return false;
+    }
+
+    // The ready child died while it waited (and is reaped): nobody knows
+    // it, and another is made.
+    void forget_ready_child() {
+        if (ready_socket_ >= 0) {
+            ::close(ready_socket_);
+        }
         ready_socket_ = -1;
         ready_pid_ = -1;
         want_ready_ = true;
-        return false;
     }
 
     void report_forked(std::uint32_t id, pid_t pid) {

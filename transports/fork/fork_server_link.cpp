@@ -423,9 +423,11 @@ void ForkServerLink::prepare_next() noexcept {
                 return;
             }
             ForkRequest request{ForkOp::prepare, 0, 0};
-            // A full socket means requests are queued: a fork is on its way.
-            [[maybe_unused]] ssize_t n = ::send(self->control_.native_handle(), &request,
-                                                sizeof request, MSG_NOSIGNAL | MSG_DONTWAIT);
+            iovec part{&request, sizeof request};
+            // The socket does not block: a full one means requests are
+            // queued, and a fork is on its way anyway.
+            [[maybe_unused]] ssize_t n =
+                send_with_fds(self->control_.native_handle(), {&part, 1}, {});
         });
     } catch (const std::exception&) {
         // The broker has stopped: there is no next start to prepare for.
